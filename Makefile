@@ -1,0 +1,49 @@
+# The playbook's one obvious way to run everything. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?= -n 2
+ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help env report test test-fast lab demo-data strip lint bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || { py=$$(scripts/find-python.sh) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (playbook)" >/dev/null
+	@touch $(STAMP)
+
+env: $(STAMP)  ## create .venv (Python 3.12+) with the package, its dependencies and the python3 kernel
+
+report: $(STAMP)  ## run every notebook on the bundled demo data; prints the index page (ARGS="..." passes options)
+	$(BIN)/playbook run $(ARGS)
+
+test: $(STAMP)  ## run the whole test suite, slow recovery tests included
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  ## run the tests without the slow, sampling-heavy recovery checks
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow"
+
+lab: $(STAMP)  ## open the notebooks in JupyterLab
+	$(BIN)/jupyter lab notebooks/
+
+demo-data: $(STAMP)  ## regenerate the bundled demo data in data/demo (seed 7)
+	$(BIN)/playbook demo-data data/demo --seed 7
+
+strip: $(STAMP)  ## strip outputs from the notebooks before committing (cell tags are kept)
+	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
+
+lint: $(STAMP)  ## ruff over the package, tests and notebooks
+	$(BIN)/ruff check playbook tests benchmarks notebooks
+
+bench: $(STAMP)  ## run the benchmarks (see benchmarks/README.md)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:  ## remove the virtual environment and caches (reports are kept)
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

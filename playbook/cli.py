@@ -1,0 +1,181 @@
+"""``playbook`` command line: argument parsing only; the work happens in runner, io and demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from playbook import __version__, config
+
+EPILOG = """\
+examples:
+  playbook run                                   # every notebook on the bundled demo data
+  playbook run mmm ab_test --data data/acme -p smoke=false -p mmm.draws=1000
+  playbook run --config params/weekly.yaml --jobs 2
+  playbook list                                  # notebooks and their parameters
+  playbook validate --data data/acme             # check the input files only
+  playbook demo-data /tmp/demo --seed 3 --scale 0.5
+
+exit codes: 0 all notebooks succeeded · 1 a notebook failed (the others still ran) ·
+            2 usage or data-contract error (reported before anything runs)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="playbook",
+        description="Run the marketing-analytics playbook: parameterized notebooks → stakeholder HTML reports.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"playbook {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="execute notebooks with papermill and render their reports",
+        description="Execute notebooks headless with papermill, render stakeholder HTML, write index.html and manifest.json.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="-p values are parsed with the type the notebook declares: -p smoke=false is False, "
+        "-p controls=a,b is a list, NAME.KEY=VALUE targets one notebook.\n\n" + EPILOG.split("\n\n", 1)[1],
+    )
+    run.add_argument("names", nargs="*", metavar="NAME", help="notebooks to run (default: all, in playbook order)")
+    run.add_argument("--data", metavar="DIR", help=f"input data folder (default: bundled demo data, {config.DEMO_DATA_DIR})")
+    run.add_argument("--out", metavar="DIR", help="output folder (default: reports/<YYYY-MM-DD_HHMMSS>/)")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", dest="params",
+                     help="set a notebook parameter (repeatable); NAME.KEY=VALUE for one notebook only")
+    run.add_argument("--config", metavar="FILE", help="YAML run config: data, out, jobs, timeout, run, parameters, notebooks")
+    run.add_argument("--jobs", type=int, metavar="N", help="notebooks run in parallel worker processes (default 1)")
+    run.add_argument("--timeout", type=int, metavar="S", help="per-cell execution timeout in seconds (default 1800)")
+    run.add_argument("--notebooks", metavar="DIR", help="use notebooks from DIR instead of the playbook's own")
+    run.add_argument("-q", "--quiet", action="store_true", help="log to run.log only; print nothing but errors")
+
+    lst = sub.add_parser("list", help="list notebooks with their inputs and typed, documented parameters")
+    lst.add_argument("--json", action="store_true", help="machine-readable output")
+    lst.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
+
+    val = sub.add_parser("validate", help="check the input files against their data contracts (runs nothing)")
+    val.add_argument("names", nargs="*", metavar="NAME", help="check only what these notebooks need (default: every file present)")
+    val.add_argument("--data", metavar="DIR", default=str(config.DEMO_DATA_DIR), help="input data folder (default: demo data)")
+    val.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
+
+    demo = sub.add_parser("demo-data", help="generate the demo world's input files and truth.json")
+    demo.add_argument("dir", metavar="DIR", help="folder to write into (created if missing)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7, the bundled demo data)")
+    demo.add_argument("--scale", type=float, default=1.0, help="multiply row counts (customers, units, journeys); default 1")
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from playbook import runner
+
+    return runner.run(
+        names=args.names,
+        data_dir=args.data,
+        out_dir=args.out,
+        parameters=args.params,
+        config_file=args.config,
+        jobs=args.jobs,
+        timeout_s=args.timeout,
+        notebooks_dir=args.notebooks,
+        quiet=args.quiet,
+    )
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from playbook.contracts import describe_requirement
+    from playbook.notebooks import RUNNER_PARAMETERS, discover
+
+    nbs = discover(args.notebooks)
+    if args.json:
+        payload = {
+            n: {
+                "title": nb.title,
+                "description": nb.description,
+                "requires": nb.requires,
+                "parameters": {p.name: {"type": p.type, "default": p.default, "help": p.help} for p in nb.parameters.values()},
+            }
+            for n, nb in nbs.items()
+        }
+        print(json.dumps(payload, indent=2, default=str))
+        return 0
+    for n, nb in nbs.items():
+        print(f"{n} — {nb.title}")
+        if nb.description:
+            print(f"  {nb.description}")
+        if nb.requires:
+            print(f"  needs: {'; '.join(describe_requirement(r) for r in nb.requires)}")
+        width = max((len(p) for p in nb.parameters), default=0)
+        for p in nb.parameters.values():
+            suffix = " (set by the runner)" if p.name in RUNNER_PARAMETERS else ""
+            print(f"  {p.name:<{width}}  {p.type:<10} = {p.default!r:<22} {p.help}{suffix}")
+        print()
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from playbook import io
+    from playbook.notebooks import discover, select
+    from playbook.runner import check_inputs
+
+    data = Path(args.data)
+    if args.names:
+        files = check_inputs(select(args.names, discover(args.notebooks)), data)
+    else:
+        if not data.is_dir():
+            raise FileNotFoundError(f"data folder not found: {data}")
+        files = io.available(data)
+        errors = io.validate_files(files)
+        if errors:
+            from playbook.contracts import ContractErrors
+
+            raise errors[0] if len(errors) == 1 else ContractErrors(errors)
+    if not files:
+        print(f"no input files with a data contract in {data}", file=sys.stderr)
+        return 2
+    for name, path in files.items():
+        print(f"ok  {path}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from playbook import demo
+
+    truth = demo.generate(args.dir, seed=args.seed, scale=args.scale)
+    files = sorted(p.name for p in Path(args.dir).iterdir() if p.is_file())
+    print(f"wrote {len(files)} files to {args.dir}: {', '.join(files)} (seed {truth['seed']}, scale {truth['scale']})")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "list": _cmd_list, "validate": _cmd_validate, "demo-data": _cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``playbook`` console script; returns the process exit code."""
+    from playbook.contracts import ContractError
+    from playbook.notebooks import ParameterError
+    from playbook.runner import EXIT_USAGE, UsageError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args)
+    except ContractError as err:
+        print(f"playbook: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except (UsageError, ParameterError, FileNotFoundError) as err:
+        print(f"playbook: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("playbook: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

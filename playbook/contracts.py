@@ -1,0 +1,426 @@
+"""Data contracts: one declared schema per input file, and validation with clear errors.
+
+A contract names the required columns (first) and the optional ones, their kinds and rules.
+:func:`validate` returns a cleaned frame (dates parsed, numbers numeric) or raises a
+:class:`ContractError` that names the file, the column, the rule broken and a few offending
+rows with their line numbers in the file. ``data/README.md`` documents the same contracts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract.
+
+    ``kind``: ``date`` (ISO date), ``datetime`` (ISO timestamp), ``str``, ``int``, ``float``
+    or ``binary`` (0/1). ``min`` is an inclusive lower bound for numbers.
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    min: float | None = None
+    unique: bool = False
+    nullable: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    #: numeric columns matched by prefix (e.g. ``spend_`` → every ``spend_<channel>`` column)
+    prefixed: tuple[tuple[str, Column], ...] = ()
+    #: column sets that must be unique together (only the columns present are used)
+    unique_together: tuple[str, ...] = ()
+    #: extra whole-frame checks: callables returning a list of Violations
+    checks: tuple[Callable[[pd.DataFrame], list[Violation]], ...] = ()
+    #: any other columns are allowed (controls, segments) but must be snake_case
+    open_columns: bool = True
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def optional(self) -> list[str]:
+        return [c.name for c in self.columns if not c.required]
+
+
+@dataclass
+class Violation:
+    """One broken rule: which column, which rule, which rows (as a small frame)."""
+
+    column: str
+    rule: str
+    rows: pd.DataFrame | None = None
+    count: int = 0
+
+    def render(self) -> str:
+        lines = [f"  column: {self.column}", f"  rule:   {self.rule}"]
+        if self.rows is not None and len(self.rows):
+            shown = self.rows.head(MAX_ROWS_SHOWN)
+            lines.append(f"  {self.count} offending row(s); first {len(shown)} (line = line in the file):")
+            lines.extend("    " + ln for ln in shown.to_string(index=False).splitlines())
+        return "\n".join(lines)
+
+
+class ContractError(ValueError):
+    """An input file breaks its data contract. ``str(err)`` is a complete, readable report."""
+
+    headline = "data contract violated"
+
+    def __init__(self, file: str | Path, violations: list[Violation]):
+        self.file = str(file)
+        self.violations = violations
+        parts = [f"{self.headline}: {self.file}"]
+        parts += [v.render() for v in violations]
+        super().__init__("\n".join(parts))
+
+
+class MissingInputError(ContractError):
+    """A required input file is absent."""
+
+    headline = "input file missing in"
+
+    def __init__(self, data_dir: str | Path, needed: str, present: Iterable[str]):
+        present = sorted(present)
+        rule = f"needs {needed}; found {', '.join(present) if present else 'no input files'}"
+        super().__init__(data_dir, [Violation(column="(file)", rule=rule)])
+
+
+class ContractErrors(ContractError):
+    """Several files break their contracts; the message lists them all."""
+
+    def __init__(self, errors: list[ContractError]):
+        self.errors = list(errors)
+        self.file = ", ".join(e.file for e in errors)
+        self.violations = [v for e in errors for v in e.violations]
+        ValueError.__init__(self, "\n\n".join(str(e) for e in errors))
+
+
+def _offending(frame: pd.DataFrame, mask: pd.Series, columns: Iterable[str]) -> pd.DataFrame:
+    cols = [c for c in dict.fromkeys(columns) if c in frame.columns]
+    rows = frame.loc[mask, cols].copy()
+    rows.insert(0, "line", rows.index.to_numpy() + 2)  # +1 header, +1 one-based
+    return rows
+
+
+def _key(contract: Contract) -> list[str]:
+    return [c.name for c in contract.columns if c.unique][:1] or list(contract.unique_together)[:2]
+
+
+def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series, list[Violation]]:
+    raw = frame[col.name]
+    present = raw.notna() & (raw.astype(str).str.strip() != "")
+    problems: list[Violation] = []
+    if col.kind in ("date", "datetime"):
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            values = raw
+        else:
+            values = pd.to_datetime(raw.astype("string"), errors="coerce", format="ISO8601")
+        bad = present & values.isna()
+        rule = "must be an ISO date (YYYY-MM-DD)" if col.kind == "date" else "must be an ISO timestamp (YYYY-MM-DDTHH:MM:SS)"
+        if col.kind == "date" and not bad.any():
+            values = values.dt.tz_localize(None) if values.dt.tz is not None else values
+    elif col.kind in ("int", "float", "binary"):
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = present & values.isna()
+        rule = "must be a number"
+        if col.kind == "binary" and not bad.any():
+            bad = present & ~values.isin([0, 1])
+            rule = "must be 0 or 1"
+        elif col.kind == "int" and not bad.any():
+            bad = present & (values % 1 != 0)
+            rule = "must be a whole number"
+    else:
+        values = raw.astype("string").str.strip()
+        bad = pd.Series(False, index=raw.index)
+        rule = ""
+    if bad.any():
+        problems.append(Violation(col.name, rule, _offending(frame, bad, key + [col.name]), int(bad.sum())))
+        return raw, problems
+    if not col.nullable:
+        missing = ~present
+        if missing.any():
+            problems.append(Violation(col.name, "must not be empty", _offending(frame, missing, key + [col.name]), int(missing.sum())))
+    if col.min is not None and col.kind in ("int", "float"):
+        low = values < col.min
+        if low.any():
+            problems.append(Violation(col.name, f"must be >= {col.min:g}", _offending(frame, low, key + [col.name]), int(low.sum())))
+    if col.unique:
+        dup = values.duplicated(keep=False) & present
+        if dup.any():
+            problems.append(Violation(col.name, "must be unique", _offending(frame, dup, [col.name]), int(dup.sum())))
+    if col.kind == "int" and not values.isna().any():
+        values = values.astype("int64")
+    return values, problems
+
+
+def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame>") -> pd.DataFrame:
+    """Check ``frame`` against ``contract``; return it with dates parsed and numbers numeric.
+
+    Raises :class:`ContractError` listing every broken rule with a few offending rows.
+    """
+    frame = frame.reset_index(drop=True)
+    violations: list[Violation] = []
+    not_snake = [c for c in frame.columns if not SNAKE_CASE.match(str(c))]
+    if not_snake:
+        violations.append(Violation(", ".join(map(str, not_snake)), "column names must be snake_case (lower-case letters, digits, _)"))
+    missing = [c for c in contract.required if c not in frame.columns]
+    if missing:
+        violations.append(
+            Violation(", ".join(missing), f"required column(s) missing; the file has: {', '.join(map(str, frame.columns))}")
+        )
+    if violations:
+        raise ContractError(file, violations)
+    key = _key(contract)
+    out = frame.copy()
+    for col in contract.columns:
+        if col.name in frame.columns:
+            out[col.name], problems = _coerce(frame, col, key)
+            violations += problems
+    for prefix, template in contract.prefixed:
+        matched = [c for c in frame.columns if str(c).startswith(prefix)]
+        if not matched and template.required:
+            violations.append(Violation(f"{prefix}*", f"at least one column named {prefix}<name> is required"))
+        for name in matched:
+            col = Column(name, template.kind, min=template.min, nullable=template.nullable)
+            out[name], problems = _coerce(frame, col, key)
+            violations += problems
+    together = [c for c in contract.unique_together if c in out.columns]
+    if together and not violations:
+        dup = out.duplicated(subset=together, keep=False)
+        if dup.any():
+            violations.append(
+                Violation(", ".join(together), "each combination must appear once", _offending(out, dup, together), int(dup.sum()))
+            )
+    if not violations:
+        for check in contract.checks:
+            violations += check(out)
+    if violations:
+        raise ContractError(file, violations)
+    return out
+
+
+# --------------------------------------------------------------------------- extra checks
+
+
+def _weekly(frame: pd.DataFrame) -> list[Violation]:
+    """mmm.csv: dates are one week apart (per geo when a geo column is present)."""
+    groups = frame.groupby("geo", sort=False) if "geo" in frame.columns else [(None, frame)]
+    for _, g in groups:
+        d = g["date"].sort_values()
+        gaps = d.diff().dropna()
+        bad = gaps != pd.Timedelta(days=7)
+        if bad.any():
+            idx = gaps[bad].index
+            return [Violation("date", "must be weekly: consecutive dates exactly 7 days apart, no gaps", _offending(frame, frame.index.isin(idx), ["geo", "date"]), int(bad.sum()))]
+    return []
+
+
+def _conversions_le_units(frame: pd.DataFrame) -> list[Violation]:
+    bad = frame["conversions"] > frame["units"]
+    if bad.any():
+        return [Violation("conversions", "must be <= units", _offending(frame, bad, ["variant", "units", "conversions"]), int(bad.sum()))]
+    return []
+
+
+def _positive_sigma(frame: pd.DataFrame) -> list[Violation]:
+    bad = frame["sigma"] <= 0
+    if bad.any():
+        return [Violation("sigma", "must be > 0", _offending(frame, bad, ["channel", "sigma"]), int(bad.sum()))]
+    return []
+
+
+def _paths_not_empty(frame: pd.DataFrame) -> list[Violation]:
+    steps = frame["path"].astype("string").str.split(">")
+    bad = steps.map(lambda s: any(not p.strip() for p in s))
+    if bad.any():
+        return [Violation("path", 'must be channels joined by ">" with no empty steps, e.g. "search > email"', _offending(frame, bad, ["path"]), int(bad.sum()))]
+    return []
+
+
+# --------------------------------------------------------------------------- the contracts
+
+NUM0 = dict(min=0.0)
+
+CONTRACTS: dict[str, Contract] = {
+    c.name: c
+    for c in [
+        Contract(
+            "market",
+            "Market panel: revenue and units per period, region and brand (months or weeks).",
+            (
+                Column("period", "date", doc="first day of the month or week"),
+                Column("region", "str"),
+                Column("brand", "str"),
+                Column("revenue", "float", **NUM0),
+                Column("units", "float", **NUM0),
+                Column("category", "str", required=False),
+                Column("channel", "str", required=False),
+            ),
+            unique_together=("period", "region", "brand", "category", "channel"),
+        ),
+        Contract(
+            "orders",
+            "One row per order.",
+            (
+                Column("order_id", "str", unique=True),
+                Column("customer_id", "str"),
+                Column("order_date", "date"),
+                Column("revenue", "float", **NUM0),
+                Column("channel", "str", required=False, nullable=True),
+                Column("category", "str", required=False, nullable=True),
+            ),
+        ),
+        Contract(
+            "customers",
+            "One row per customer: attributes that enrich personas.",
+            (
+                Column("customer_id", "str", unique=True),
+                Column("region", "str", required=False, nullable=True),
+                Column("city_tier", "str", required=False, nullable=True),
+                Column("age", "float", required=False, nullable=True, min=0),
+                Column("gender", "str", required=False, nullable=True),
+                Column("acquisition_channel", "str", required=False, nullable=True),
+            ),
+        ),
+        Contract(
+            "experiment",
+            "One row per randomized unit of an A/B/n test.",
+            (
+                Column("unit_id", "str", unique=True),
+                Column("variant", "str"),
+                Column("converted", "binary"),
+                Column("revenue", "float", **NUM0),
+                Column("pre_period_revenue", "float", required=False, **NUM0),
+                Column("assigned_at", "datetime", required=False),
+            ),
+        ),
+        Contract(
+            "experiment_summary",
+            "One row per variant of an A/B/n test, aggregated.",
+            (
+                Column("variant", "str", unique=True),
+                Column("units", "int", **NUM0),
+                Column("conversions", "int", **NUM0),
+                Column("revenue_sum", "float", required=False, **NUM0),
+                Column("revenue_sum_sq", "float", required=False, **NUM0),
+            ),
+            checks=(_conversions_le_units,),
+        ),
+        Contract(
+            "mmm",
+            "Weekly KPI, spend per channel (spend_<channel>) and controls; optional geo.",
+            (
+                Column("date", "date", doc="week start"),
+                Column("geo", "str", required=False),
+            ),
+            prefixed=(("spend_", Column("spend_", "float", **NUM0)),),
+            unique_together=("date", "geo"),
+            checks=(_weekly,),
+        ),
+        Contract(
+            "lift_tests",
+            "Lift tests in PyMC-Marketing's format, for MMM calibration.",
+            (
+                Column("channel", "str"),
+                Column("x", "float", **NUM0, doc="spend before the test, per period"),
+                Column("delta_x", "float", doc="change in spend during the test"),
+                Column("delta_y", "float", doc="measured change in the KPI"),
+                Column("sigma", "float", doc="standard error of delta_y (> 0)"),
+            ),
+            checks=(_positive_sigma,),
+        ),
+        Contract(
+            "funnel",
+            "Daily funnel by channel.",
+            (
+                Column("date", "date"),
+                Column("channel", "str"),
+                Column("impressions", "float", **NUM0),
+                Column("clicks", "float", **NUM0),
+                Column("signups", "float", **NUM0),
+                Column("orders", "float", **NUM0),
+                Column("revenue", "float", **NUM0),
+                Column("spend", "float", **NUM0),
+            ),
+            unique_together=("date", "channel"),
+        ),
+        Contract(
+            "paths",
+            'Aggregated journeys: "a > b > c" with their conversions, value and non-converting count.',
+            (
+                Column("path", "str"),
+                Column("conversions", "float", **NUM0),
+                Column("value", "float", **NUM0),
+                Column("nulls", "float", **NUM0),
+            ),
+            checks=(_paths_not_empty,),
+        ),
+        Contract(
+            "touchpoints",
+            "Raw marketing touches: one row per journey, time and channel.",
+            (Column("journey_id", "str"), Column("timestamp", "datetime"), Column("channel", "str")),
+        ),
+        Contract(
+            "conversions",
+            "Raw conversions: one row per converting journey and time, with its value.",
+            (Column("journey_id", "str"), Column("timestamp", "datetime"), Column("value", "float", **NUM0)),
+        ),
+    ]
+}
+
+
+def contract(name: str) -> Contract:
+    try:
+        return CONTRACTS[name]
+    except KeyError:
+        raise KeyError(f"no data contract named {name!r}; known: {', '.join(sorted(CONTRACTS))}") from None
+
+
+# --------------------------------------------------------------------------- requirements
+
+#: A requirement is ``"a"`` (file a), ``"a|b"`` (a or b), ``"a+b"`` (a and b together), or
+#: combinations such as ``"funnel|paths|touchpoints+conversions"``.
+
+
+def parse_requirement(expr: str) -> list[list[str]]:
+    """``"a|b+c"`` → ``[["a"], ["b", "c"]]``; each name must be a known contract."""
+    options = [[n.strip() for n in alt.split("+") if n.strip()] for alt in expr.split("|")]
+    for names in options:
+        for n in names:
+            contract(n)
+    if not all(options):
+        raise ValueError(f"malformed requirement {expr!r}")
+    return options
+
+
+def describe_requirement(expr: str) -> str:
+    return " or ".join(" + ".join(f"{n}.csv" for n in names) for names in parse_requirement(expr))
+
+
+def satisfied(expr: str, available: Iterable[str]) -> list[str] | None:
+    """The first alternative of ``expr`` whose files are all available, else ``None``."""
+    have = set(available)
+    for names in parse_requirement(expr):
+        if set(names) <= have:
+            return names
+    return None
+
+
+def table_names(expr: str) -> set[str]:
+    return {n for names in parse_requirement(expr) for n in names}

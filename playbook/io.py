@@ -1,0 +1,107 @@
+"""Find and load input files (CSV or Parquet) and validate them against their contracts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from playbook.contracts import CONTRACTS, ContractError, MissingInputError, Violation, contract, describe_requirement, satisfied, validate
+
+EXTENSIONS = (".parquet", ".csv")
+#: CSV files larger than this are read with DuckDB's multi-threaded reader.
+DUCKDB_THRESHOLD_BYTES = 50 * 1024 * 1024
+
+
+def find(name: str, data_dir: str | Path) -> Path | None:
+    """Path of ``<name>.parquet`` or ``<name>.csv`` in ``data_dir`` (Parquet wins), else ``None``."""
+    contract(name)
+    for ext in EXTENSIONS:
+        path = Path(data_dir) / f"{name}{ext}"
+        if path.is_file():
+            return path
+    return None
+
+
+def available(data_dir: str | Path) -> dict[str, Path]:
+    """Every input file in ``data_dir`` that has a contract, by contract name."""
+    out = {}
+    for name in CONTRACTS:
+        path = find(name, data_dir)
+        if path is not None:
+            out[name] = path
+    return out
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file as-is (no validation); large CSVs go through DuckDB."""
+    path = Path(path)
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        if path.stat().st_size > DUCKDB_THRESHOLD_BYTES:
+            import duckdb
+
+            with duckdb.connect() as con:
+                return con.execute("SELECT * FROM read_csv_auto(?, header=true, all_varchar=false)", [str(path)]).df()
+        return pd.read_csv(path, low_memory=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as err:
+        raise ContractError(path, [Violation("(file)", f"must be a readable {path.suffix[1:].upper()} file with a header row: {err}")]) from None
+
+
+def load(name: str, data_dir: str | Path) -> pd.DataFrame:
+    """Load and validate input ``name`` from ``data_dir``; raise if it is missing or invalid."""
+    path = find(name, data_dir)
+    if path is None:
+        raise MissingInputError(data_dir, f"{name}.csv (or .parquet)", [p.name for p in available(data_dir).values()])
+    return validate(read_table(path), contract(name), path)
+
+
+def load_optional(name: str, data_dir: str | Path) -> pd.DataFrame | None:
+    """Like :func:`load`, but ``None`` when the file is absent (invalid files still raise)."""
+    return load(name, data_dir) if find(name, data_dir) is not None else None
+
+
+def load_yaml(filename: str, data_dir: str | Path) -> dict | None:
+    """Parse ``<data_dir>/<filename>`` as YAML (a mapping); ``None`` when the file is absent."""
+    path = Path(data_dir) / filename
+    if not path.is_file():
+        return None
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ContractError(path, [Violation("(file)", f"must be valid YAML: {err}")]) from None
+    if not isinstance(data, dict):
+        raise ContractError(path, [Violation("(file)", f"must be a YAML mapping, found {type(data).__name__}")])
+    return data
+
+
+def check_requirements(requirements: list[str], data_dir: str | Path, purpose: str = "") -> dict[str, Path]:
+    """Resolve requirement expressions (see :mod:`playbook.contracts`) against ``data_dir``.
+
+    Returns the files to validate: the chosen alternative of each requirement plus any other
+    present file the requirement names. Raises :class:`MissingInputError` when one is unmet.
+    """
+    have = available(data_dir)
+    chosen: dict[str, Path] = {}
+    for expr in requirements:
+        names = satisfied(expr, have)
+        if names is None:
+            needed = describe_requirement(expr) + (f" (for {purpose})" if purpose else "")
+            raise MissingInputError(data_dir, needed, [p.name for p in have.values()])
+        for n in names:
+            chosen[n] = have[n]
+    return chosen
+
+
+def validate_files(files: dict[str, Path]) -> list[ContractError]:
+    """Validate each file against its contract; return the errors (empty list = all good)."""
+    errors = []
+    for name, path in files.items():
+        try:
+            validate(read_table(path), contract(name), path)
+        except ContractError as err:
+            errors.append(err)
+    return errors

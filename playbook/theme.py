@@ -1,0 +1,78 @@
+"""One seaborn / matplotlib theme for every report, and stable colours per channel and brand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import matplotlib as mpl
+import seaborn as sns
+
+#: Colour-blind-safe qualitative palette (Okabe & Ito), in a fixed order.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # green
+    "#CC79A7",  # pink
+    "#56B4E9",  # sky
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+#: Named colours for the few meanings every report shares.
+COLORS = {
+    "ours": "#0072B2",
+    "others": "#9AA5B1",
+    "good": "#1B7F3B",
+    "bad": "#B42318",
+    "warn": "#B54708",
+    "neutral": "#4B5563",
+    "interval": "#0072B2",
+}
+FIGSIZE = (9.0, 4.2)
+FIGSIZE_WIDE = (11.0, 4.2)
+FIGSIZE_TALL = (9.0, 6.0)
+
+
+def apply() -> None:
+    """Set the house style: white grid, readable fonts, no chart junk, PNG at print resolution."""
+    sns.set_theme(context="notebook", style="whitegrid", palette=list(PALETTE), font_scale=0.95)
+    mpl.rcParams.update(
+        {
+            "figure.figsize": FIGSIZE,
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "savefig.bbox": "tight",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": 12,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.labelsize": 10,
+            "legend.frameon": False,
+            "legend.fontsize": 9,
+            "grid.color": "#E5E7EB",
+            "figure.autolayout": False,
+            "figure.constrained_layout.use": True,
+        }
+    )
+    try:  # keep notebook figures as static PNGs: small, offline, e-mailable
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except ImportError:  # pragma: no cover - outside IPython
+        pass
+
+
+def color_map(names: Iterable[str], highlight: str | None = None) -> dict[str, str]:
+    """A stable colour per name (sorted order), with ``highlight`` in the 'ours' blue if given."""
+    names = sorted(dict.fromkeys(names))
+    others = [c for c in PALETTE if c != COLORS["ours"]] if highlight else list(PALETTE)
+    out: dict[str, str] = {}
+    i = 0
+    for name in names:
+        if name == highlight:
+            out[name] = COLORS["ours"]
+        else:
+            out[name] = others[i % len(others)]
+            i += 1
+    return out

@@ -1,0 +1,102 @@
+"""Shared fixtures: tiny notebooks and data folders that exercise the spine without the analyses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_notebook(path: Path, params: str, body: list[str], requires: list[str], title: str = "Fixture report") -> Path:
+    """Write a notebook with a tagged parameters cell, ``body`` code cells and playbook metadata."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.update(
+        {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+            "title": title,
+            "playbook": {"requires": requires, "description": "A fixture notebook for tests."},
+        }
+    )
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_markdown_cell("## Executive summary")]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in body]
+    nb.cells.append(nbformat.v4.new_markdown_cell("## Appendix: methods and diagnostics\n\n### Notes\nNothing."))
+    nbformat.write(nb, path)
+    return path
+
+
+HELLO_PARAMS = '''data_dir: str = "../data/demo"  # folder with the input files
+output_dir: str = "."  # where results go
+smoke: bool = False  # shrink the work
+n_top: int = 3  # how many customers to list
+label: str = "weekly"  # a label
+tags: list = ["a", "b"]  # a list parameter
+start: str = ""  # first order date to use (ISO date, "" = all)
+'''
+HELLO_BODY = [
+    "from playbook import io, report\nreport.setup()\norders = io.load('orders', data_dir)\n"
+    "if start:\n    orders = orders[orders.order_date >= start]\nassert len(orders), f'no orders on or after {start}'",
+    "total = float(orders.revenue.sum())\n"
+    "tiles = [report.Tile('Revenue', report.fmt_money(total), f'{len(orders)} orders')]\n"
+    "report.summary([f'Revenue was {report.fmt_money(total)} ({label}, smoke={smoke}, tags={tags}).'])\n"
+    "report.tiles(tiles)",
+    "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.bar(orders.customer_id, orders.revenue)\n"
+    "ax.set_title('Revenue by customer')\nreport.card('Customer c1 leads.', fig, 'Bars are revenue per order.')",
+    "report.save_results('hello', {'revenue': total, 'smoke': smoke, 'tags': tags, 'n_top': n_top}, output_dir, "
+    "headline=tiles, data_period=(orders.order_date.min(), orders.order_date.max()))",
+]
+
+
+@pytest.fixture
+def nb_dir(tmp_path: Path) -> Path:
+    """A notebooks folder with ``hello`` (works), ``boom`` (raises) and ``sleepy`` (sleeps 30 s)."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    make_notebook(folder / "hello.ipynb", HELLO_PARAMS, HELLO_BODY, ["orders"], title="Hello report")
+    make_notebook(
+        folder / "boom.ipynb",
+        'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n',
+        ["from playbook import report\nreport.setup()\nx = 1", "raise ValueError('the model exploded')"],
+        ["orders"],
+        title="Boom report",
+    )
+    make_notebook(
+        folder / "sleepy.ipynb",
+        'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n',
+        ["import time\ntime.sleep(30)"],
+        ["orders"],
+        title="Sleepy report",
+    )
+    return folder
+
+
+@pytest.fixture
+def orders_dir(tmp_path: Path) -> Path:
+    """A data folder with a valid four-row ``orders.csv``."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "customer_id": ["c1", "c2", "c1", "c3"],
+            "order_date": ["2024-01-05", "2024-02-10", "2024-03-01", "2024-03-15"],
+            "revenue": [120.0, 35.5, 80.0, 10.0],
+        }
+    ).to_csv(folder / "orders.csv", index=False)
+    return folder
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: int = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``playbook`` console script of this environment."""
+    exe = Path(sys.executable).with_name("playbook")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout, env=env)

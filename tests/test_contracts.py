@@ -1,0 +1,96 @@
+import pandas as pd
+import pytest
+
+from playbook.contracts import CONTRACTS, ContractError, contract, describe_requirement, parse_requirement, satisfied, validate
+
+
+def orders(**overrides):
+    data = {
+        "order_id": ["o1", "o2", "o3"],
+        "customer_id": ["c1", "c2", "c1"],
+        "order_date": ["2024-01-01", "2024-01-02", "2024-01-03"],
+        "revenue": [10.0, 20.0, 5.5],
+    }
+    data.update(overrides)
+    return pd.DataFrame(data)
+
+
+def test_valid_frame_is_returned_typed():
+    out = validate(orders(), contract("orders"), "orders.csv")
+    assert pd.api.types.is_datetime64_any_dtype(out["order_date"])
+    assert out["revenue"].sum() == pytest.approx(35.5)
+
+
+def test_error_names_file_column_rule_and_rows_with_line_numbers():
+    with pytest.raises(ContractError) as info:
+        validate(orders(revenue=[10.0, -3.0, 5.0]), contract("orders"), "data/orders.csv")
+    msg = str(info.value)
+    assert "data/orders.csv" in msg
+    assert "column: revenue" in msg and "must be >= 0" in msg
+    # the offending row is the second data row: line 3 of the file (line 1 is the header)
+    assert info.value.violations[0].rows["line"].tolist() == [3]
+    assert "o2" in msg
+
+
+def test_every_broken_rule_is_reported_at_once():
+    bad = orders(order_id=["o1", "o1", "o3"], order_date=["2024-01-01", "01/02/2024", "2024-01-03"])
+    with pytest.raises(ContractError) as info:
+        validate(bad, contract("orders"))
+    rules = {(v.column, v.rule) for v in info.value.violations}
+    assert ("order_id", "must be unique") in rules
+    assert ("order_date", "must be an ISO date (YYYY-MM-DD)") in rules
+
+
+def test_missing_required_column_lists_what_the_file_has():
+    with pytest.raises(ContractError, match="required column.*missing.*order_id, customer_id, order_date"):
+        validate(orders().drop(columns="revenue"), contract("orders"))
+
+
+def test_column_names_must_be_snake_case():
+    with pytest.raises(ContractError, match="snake_case"):
+        validate(orders().rename(columns={"revenue": "Revenue"}), contract("orders"))
+
+
+def test_empty_value_and_non_numeric_are_violations():
+    with pytest.raises(ContractError, match="must not be empty"):
+        validate(orders(customer_id=["c1", None, "c2"]), contract("orders"))
+    with pytest.raises(ContractError, match="must be a number"):
+        validate(orders(revenue=["10", "ten", "3"]), contract("orders"))
+
+
+def test_binary_and_weekly_and_prefixed_rules():
+    exp = pd.DataFrame({"unit_id": ["u1", "u2"], "variant": ["A", "B"], "converted": [0, 2], "revenue": [0.0, 1.0]})
+    with pytest.raises(ContractError, match="must be 0 or 1"):
+        validate(exp, contract("experiment"))
+    mmm = pd.DataFrame({"date": ["2024-01-01", "2024-01-08", "2024-01-22"], "revenue": [1, 2, 3], "spend_tv": [1.0, -1.0, 0.0]})
+    with pytest.raises(ContractError, match="spend_tv"):
+        validate(mmm, contract("mmm"))
+    mmm["spend_tv"] = [1.0, 1.0, 0.0]
+    with pytest.raises(ContractError, match="weekly"):
+        validate(mmm, contract("mmm"))
+    with pytest.raises(ContractError, match=r"spend_<name>"):
+        validate(mmm.drop(columns="spend_tv"), contract("mmm"))
+
+
+def test_unique_together_and_cross_column_checks():
+    market = pd.DataFrame({"period": ["2024-01-01"] * 2, "region": ["n"] * 2, "brand": ["x"] * 2, "revenue": [1, 2], "units": [1, 1]})
+    with pytest.raises(ContractError, match="each combination must appear once"):
+        validate(market, contract("market"))
+    summary = pd.DataFrame({"variant": ["A", "B"], "units": [100, 100], "conversions": [10, 120]})
+    with pytest.raises(ContractError, match=r"conversions\n.*must be <= units"):
+        validate(summary, contract("experiment_summary"))
+
+
+def test_requirements_expressions():
+    assert parse_requirement("funnel|paths|touchpoints+conversions") == [["funnel"], ["paths"], ["touchpoints", "conversions"]]
+    assert satisfied("funnel|touchpoints+conversions", {"touchpoints", "conversions"}) == ["touchpoints", "conversions"]
+    assert satisfied("funnel|touchpoints+conversions", {"touchpoints"}) is None
+    assert describe_requirement("experiment|experiment_summary") == "experiment.csv or experiment_summary.csv"
+    with pytest.raises(KeyError, match="no data contract named 'nope'"):
+        parse_requirement("nope")
+
+
+def test_every_contract_lists_required_columns_first():
+    for c in CONTRACTS.values():
+        flags = [col.required for col in c.columns]
+        assert flags == sorted(flags, reverse=True), c.name

@@ -1,0 +1,47 @@
+import pandas as pd
+import pytest
+
+from playbook import io
+from playbook.contracts import ContractError, MissingInputError
+
+
+def test_parquet_wins_over_csv_and_loads_validated(orders_dir):
+    df = pd.read_csv(orders_dir / "orders.csv")
+    df.assign(revenue=df.revenue * 2).to_parquet(orders_dir / "orders.parquet")
+    assert io.find("orders", orders_dir).suffix == ".parquet"
+    loaded = io.load("orders", orders_dir)
+    assert loaded.revenue.sum() == pytest.approx(2 * df.revenue.sum())
+    assert pd.api.types.is_datetime64_any_dtype(loaded.order_date)
+
+
+def test_missing_and_optional_inputs(orders_dir):
+    assert io.load_optional("customers", orders_dir) is None
+    with pytest.raises(MissingInputError, match="customers.csv.*found orders.csv"):
+        io.load("customers", orders_dir)
+
+
+def test_check_requirements_names_the_notebook(orders_dir):
+    assert set(io.check_requirements(["orders"], orders_dir)) == {"orders"}
+    with pytest.raises(MissingInputError, match=r"funnel.csv or paths.csv .*for notebook 'attribution'"):
+        io.check_requirements(["funnel|paths"], orders_dir, purpose="notebook 'attribution'")
+
+
+def test_unreadable_file_is_a_contract_error(tmp_path):
+    (tmp_path / "orders.csv").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ContractError, match="orders.csv"):
+        io.load("orders", tmp_path)
+
+
+def test_load_yaml(tmp_path):
+    assert io.load_yaml("kpi_targets.yaml", tmp_path) is None
+    (tmp_path / "kpi_targets.yaml").write_text("search:\n  cpa: 40\n")
+    assert io.load_yaml("kpi_targets.yaml", tmp_path) == {"search": {"cpa": 40}}
+    (tmp_path / "kpi_targets.yaml").write_text("- just\n- a list\n")
+    with pytest.raises(ContractError, match="YAML mapping"):
+        io.load_yaml("kpi_targets.yaml", tmp_path)
+
+
+def test_large_csv_goes_through_duckdb(orders_dir, monkeypatch):
+    monkeypatch.setattr(io, "DUCKDB_THRESHOLD_BYTES", 10)
+    df = io.read_table(orders_dir / "orders.csv")
+    assert len(df) == 4 and list(df.columns) == ["order_id", "customer_id", "order_date", "revenue"]
