@@ -25,19 +25,24 @@ _HEADING = re.compile(r'<h([23]) id="(?P<id>[^"]+)"[^>]*>(?P<text>.*?)</h\1>', r
 _TAGS = re.compile(r"<[^>]+>")
 
 
+def _keep_output(output: Mapping) -> bool:
+    """Stakeholders see displays and explicit prints, not tracebacks, stderr chatter or bare reprs."""
+    kind = output.get("output_type")
+    if kind == "error" or (kind == "stream" and output.get("name") == "stderr"):
+        return False
+    # a cell's last expression echoed as plain text only (PosixPath(...), [<Axes>], <Figure ...>)
+    return not (kind == "execute_result" and set(output.get("data", {})) <= {"text/plain"})
+
+
 def _clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop removed cells, error outputs (tracebacks) and stderr streams (library chatter)."""
+    """Drop removed cells, error outputs (tracebacks), stderr streams and bare text reprs."""
     cells = []
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & REMOVE_CELL_TAGS:
             continue
         if cell.cell_type == "code":
-            cell.outputs = [
-                o
-                for o in cell.get("outputs", [])
-                if o.get("output_type") != "error" and not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
+            cell.outputs = [o for o in cell.get("outputs", []) if _keep_output(o)]
         cells.append(cell)
     nb.cells = cells
     return nb
@@ -147,7 +152,7 @@ def render_index(out_dir: str | Path, manifest: Mapping) -> Path:
 <header class="pb-header"><div class="pb-kicker">Marketing analytics playbook</div>
 <h1 class="pb-title">Weekly marketing playbook</h1>
 <div class="pb-chips"><span class="pb-chip">Run {html.escape(run["started_at"][:16].replace("T", " "))}</span>
-<span class="pb-chip">Data {html.escape(Path(run["data_dir"]).name)}</span>
+<span class="pb-chip">Data folder: {html.escape(Path(run["data_dir"]).name)}</span>
 <span class="pb-chip">{run["duration_s"]:.0f} s</span></div></header>
 <div class="pb-banner pb-banner-{tone}">{ok} of {total} reports succeeded.{"" if ok == total else " Failed reports are marked below; their previous good versions, if any, were kept."}</div>
 <div class="pb-cards">{"".join(cards)}</div>

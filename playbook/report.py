@@ -1,7 +1,8 @@
 """In-notebook helpers for stakeholder reports: summaries, KPI tiles, cards, tables, results JSON.
 
-Every helper that shows something returns an ``IPython.display.HTML`` object *and* displays it
-(unless ``show=False``), so notebooks read as a list of calls. The CSS lives in
+Every helper that shows something displays it and returns ``None`` (so a call on a cell's last
+line does not echo a second copy); with ``show=False`` it returns the ``IPython.display.HTML``
+object instead, for tests and composition. Notebooks read as a list of calls. The CSS lives in
 ``templates/playbook/playbook.css``; the rendered report embeds it, and :func:`setup` shows it
 inside JupyterLab so analysts see what stakeholders see.
 """
@@ -74,11 +75,12 @@ def fmt_interval(low: float, high: float, fmt=fmt_number, **kwargs: Any) -> str:
 
 
 def _display(obj: Any, show: bool) -> Any:
-    if show:
-        from IPython.display import display
+    if not show:
+        return obj
+    from IPython.display import display
 
-        display(obj)
-    return obj
+    display(obj)
+    return None
 
 
 def _html(markup: str, show: bool):
@@ -154,16 +156,19 @@ def note(text: str, show: bool = True):
 
 
 def card(insight_text: str, fig=None, note_text: str | None = None, show: bool = True):
-    """Insight sentence, then the figure, then the reading note; closes the figure after showing it."""
+    """Insight sentence, then the figure, then the reading note; closes the figure after showing it.
+
+    With ``show=False`` returns the list of display objects instead.
+    """
     out = [insight(insight_text, show=show)]
     if fig is not None:
-        _display(fig, show)
+        out.append(_display(fig, show))
         import matplotlib.pyplot as plt
 
         plt.close(fig)
     if note_text:
         out.append(note(note_text, show=show))
-    return out
+    return None if show else out
 
 
 def table(
@@ -270,7 +275,8 @@ def save_results(
 
     ``results`` holds the keys that schedulers and dashboards read (documented per notebook).
     ``headline`` tiles are stored under ``"headline"`` for the index page; ``data_period``
-    (first, last date of the data used) under ``"meta"``. Returns the path written.
+    (first, last date of the data used) under ``"meta"``. Returns the path written (end the
+    notebook's last line with ``;`` to keep it out of the report).
     """
     reserved = {"meta", "headline"} & set(results)
     if reserved:

@@ -1,0 +1,98 @@
+"""Every notebook runs through the real CLI on the bundled demo data (smoke mode) and reports properly."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+NOTEBOOKS = [p.stem for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+DEMO = ROOT / "data" / "demo"
+
+#: Result keys the issues name as public interface; "*" stands for every child (brand, channel, …).
+REQUIRED_KEYS = {
+    "market_analysis": [
+        "market.revenue_last_12m", "market.yoy_growth", "market.cagr", "brands.*.share_last_12m", "brands.*.share_change_pp",
+        "regions.*.yoy_growth", "regions.*.our_share", "regions.*.priority_rank", "forecast",
+    ],
+    "personas": [
+        "clv.bgnbd.r", "clv.bgnbd.alpha", "clv.bgnbd.a", "clv.bgnbd.b", "clv.gamma_gamma.p", "clv.gamma_gamma.q",
+        "clv.gamma_gamma.v", "clv.total_expected_mean", "segments.*.customers", "personas.*.customers", "personas.*.revenue_share",
+    ],
+    "ab_test": [
+        *(f"conversion.variants.*.{k}" for k in ("rate_mean", "rate_hdi_low", "rate_hdi_high", "prob_best", "expected_loss",
+                                                  "uplift_mean", "uplift_hdi_low", "uplift_hdi_high")),
+        "revenue.variants.*.prob_best", "srm.p_value", "srm.detected", "decision.action", "decision.variant", "decision.reason",
+    ],
+    "mmm": [
+        *(f"channels.*.{k}" for k in ("spend", "contribution_mean", "contribution_share", "roas_mean", "roas_hdi_low", "roas_hdi_high",
+                                      "mroas_mean")),
+        *(f"diagnostics.{k}" for k in ("rhat_max", "ess_bulk_min", "divergences", "holdout_mape", "passed")),
+        "optimizer.expected_uplift_mean", "optimizer.expected_uplift_hdi_low", "optimizer.expected_uplift_hdi_high",
+    ],
+    "attribution": [
+        "markov.*.conversions", "markov.*.value", "markov.*.removal_effect", "shapley.*.conversions", "first_touch.*.conversions",
+        "last_touch.*.conversions", "linear.*.conversions", "alerts", "funnel",
+    ],
+}
+
+
+def lookup(data, dotted):
+    """Values at a dotted path; ``*`` fans out over a mapping's children."""
+    head, _, rest = dotted.partition(".")
+    if head == "*":
+        assert isinstance(data, dict) and data, "expected a non-empty mapping"
+        children = list(data.values())
+    else:
+        assert isinstance(data, dict) and head in data, f"missing key {head!r}"
+        children = [data[head]]
+    return [v for c in children for v in (lookup(c, rest) if rest else [c])]
+
+
+@pytest.fixture(scope="module")
+def playbook_run(tmp_path_factory):
+    """The whole playbook, headless, in smoke mode, two notebooks at a time."""
+    out = tmp_path_factory.mktemp("run")
+    res = run_cli("run", "--data", str(DEMO), "--out", str(out), "-p", "smoke=true", "--jobs", "2", timeout=1500)
+    return out, res
+
+
+def test_whole_playbook_succeeds(playbook_run):
+    out, res = playbook_run
+    manifest = json.loads((out / "manifest.json").read_text())
+    failures = {e["name"]: e["error"] for e in manifest["notebooks"] if e["status"] != "succeeded"}
+    assert res.returncode == 0 and not failures, (failures, res.stderr[-3000:])
+    assert [e["name"] for e in manifest["notebooks"]] == NOTEBOOKS or sorted(e["name"] for e in manifest["notebooks"]) == NOTEBOOKS
+    index = (out / "index.html").read_text()
+    assert f"{len(NOTEBOOKS)} of {len(NOTEBOOKS)} reports succeeded" in index
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_report_is_clean_html(playbook_run, name):
+    out, _ = playbook_run
+    html = (out / f"{name}.html").read_text()
+    assert "Traceback" not in html
+    assert 'class="jp-InputArea' not in html, "code must not reach stakeholders"
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "report must be offline"
+    assert "cdnjs" not in html and "require.min.js" not in html and "MathJax.js" not in html
+    assert "Executive summary" in html and "Appendix" in html and html.index("Executive summary") < html.index("Appendix")
+    assert 'class="pb-summary"' in html and 'class="pb-toc"' in html
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_results_json_has_the_public_keys(playbook_run, name):
+    out, _ = playbook_run
+    data = json.loads((out / f"{name}.json").read_text())
+    assert data["meta"]["notebook"] == name and data["headline"], "headline tiles feed the index page"
+    for key in REQUIRED_KEYS.get(name, []):
+        values = lookup(data, key)
+        assert values and all(v is not None for v in values), key
+
+
+@pytest.mark.skipif("market_analysis" not in NOTEBOOKS, reason="notebook not present")
+def test_a_notebook_runs_alone(tmp_path):
+    res = run_cli("run", "market_analysis", "--out", str(tmp_path), "-p", "smoke=true")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.glob("*.html")) == ["index.html", "market_analysis.html"]
