@@ -42,6 +42,8 @@ log = logging.getLogger("playbook")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_TIMEOUT_S = 1800
+#: Cells that take at least this long are reported as progress while a notebook runs.
+PROGRESS_MIN_S = 5.0
 PACKAGES = ("pymc", "pymc-marketing", "pytensor", "papermill", "nbconvert", "nbclient", "pandas", "numpy", "scipy",
             "scikit-learn", "statsmodels", "duckdb", "matplotlib", "seaborn", "arviz")
 
@@ -186,8 +188,30 @@ def check_inputs(notebooks: Sequence[Notebook], data_dir: Path) -> dict[str, Pat
 # --------------------------------------------------------------------------- execution
 
 
-def execute_job(job: Job, timeout_s: int, log_dir: Path, progress: bool = False) -> JobResult:
-    """Execute one notebook with papermill and render its report. Never raises for notebook errors."""
+def _progress_hook(job: Job, echo: bool, log_fh):
+    """An nbclient ``on_cell_complete`` hook: reports cells that took a while, so long runs show life."""
+    n_cells = len(job.notebook.node.cells) + 1  # + papermill's injected-parameters cell
+    last = [time.time()]
+
+    def on_cell_complete(cell=None, cell_index=0, **_):
+        now = time.time()
+        took, last[0] = now - last[0], now
+        if took >= PROGRESS_MIN_S:
+            line = f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} INFO    {job.label}: cell {cell_index + 1}/{n_cells} took {took:.0f} s"
+            log_fh.write(line + "\n")
+            log_fh.flush()
+            if echo:
+                print(line, file=sys.stderr, flush=True)
+
+    return on_cell_complete
+
+
+def execute_job(job: Job, timeout_s: int, log_dir: Path, progress: bool = False, echo: bool = True) -> JobResult:
+    """Execute one notebook with papermill and render its report. Never raises for notebook errors.
+
+    ``progress`` shows papermill's per-cell progress bar (for a terminal); ``echo`` prints a line
+    for every cell that takes longer than :data:`PROGRESS_MIN_S` (for logs and schedulers).
+    """
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -216,6 +240,7 @@ def execute_job(job: Job, timeout_s: int, log_dir: Path, progress: bool = False)
                     log_output=False,
                     stdout_file=fh,
                     stderr_file=fh,
+                    on_cell_complete=_progress_hook(job, echo and not progress, fh),
                 )
             error = None
             break
@@ -456,14 +481,14 @@ def _execute_all(job_list: list[Job], out: Path, timeout: int, n_jobs: int, quie
         show_progress = (not quiet) and sys.stderr.isatty()
         for i, job in enumerate(job_list):
             log.info("[%d/%d] %s: running", i + 1, total, job.label)
-            results[i] = execute_job(job, timeout, log_dir, progress=show_progress)
+            results[i] = execute_job(job, timeout, log_dir, progress=show_progress, echo=not quiet)
             done(i + 1, results[i])
         return results  # type: ignore[return-value]
     # Processes, not threads: papermill's cwd handling is not thread-safe (papermill #473).
     ctx = multiprocessing.get_context("spawn")
     finished = 0
     with cf.ProcessPoolExecutor(max_workers=min(n_jobs, total), mp_context=ctx) as pool:
-        futures = {pool.submit(execute_job, job, timeout, log_dir): i for i, job in enumerate(job_list)}
+        futures = {pool.submit(execute_job, job, timeout, log_dir, False, not quiet): i for i, job in enumerate(job_list)}
         log.info("running %d notebook(s) on %d worker process(es)", total, min(n_jobs, total))
         for fut in cf.as_completed(futures):
             i = futures[fut]

@@ -58,7 +58,8 @@ HELLO_BODY = [
 
 @pytest.fixture
 def nb_dir(tmp_path: Path) -> Path:
-    """A notebooks folder with ``hello`` (works), ``boom`` (raises) and ``sleepy`` (sleeps 30 s)."""
+    """A notebooks folder with ``hello`` (works), ``boom`` (raises), ``sleepy`` (sleeps 6 s, then 60 s)
+    and ``crash`` (kills its kernel)."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
     make_notebook(folder / "hello.ipynb", HELLO_PARAMS, HELLO_BODY, ["orders"], title="Hello report")
@@ -72,9 +73,16 @@ def nb_dir(tmp_path: Path) -> Path:
     make_notebook(
         folder / "sleepy.ipynb",
         'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n',
-        ["import time\ntime.sleep(30)"],
+        ["import time\ntime.sleep(6)", "time.sleep(60)"],
         ["orders"],
         title="Sleepy report",
+    )
+    make_notebook(
+        folder / "crash.ipynb",
+        'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n',
+        ["import os\nos._exit(1)"],
+        ["orders"],
+        title="Crashing report",
     )
     return folder
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -122,11 +123,14 @@ def test_config_fan_out_in_parallel_and_latest_link(nb_dir, orders_dir, tmp_path
     assert "running 2 notebook(s) on 2 worker process(es)" in (run / "run.log").read_text()
 
 
-def test_cell_timeout_is_a_failure(nb_dir, orders_dir, run_dir):
-    res = run_cli("run", "sleepy", "--timeout", "3", "--notebooks", str(nb_dir), "--data", str(orders_dir), "--out", str(run_dir))
+def test_cell_timeout_and_dead_kernel_are_failures(nb_dir, orders_dir, run_dir):
+    res = run_cli("run", "sleepy", "crash", "--timeout", "12", "--notebooks", str(nb_dir), "--data", str(orders_dir), "--out", str(run_dir))
     assert res.returncode == 1
-    entry = json.loads((run_dir / "manifest.json").read_text())["notebooks"][0]
-    assert entry["status"] == "failed" and "timeout" in entry["error"]
+    entries = {e["name"]: e for e in json.loads((run_dir / "manifest.json").read_text())["notebooks"]}
+    assert entries["sleepy"]["status"] == "failed" and "12 s timeout" in entries["sleepy"]["error"]
+    assert entries["crash"]["status"] == "failed" and "kernel died" in entries["crash"]["error"]
+    progress = re.compile(r"sleepy: cell \d+/\d+ took [67] s")  # a long cell is reported while the notebook runs
+    assert progress.search((run_dir / "logs" / "sleepy.log").read_text()) and progress.search(res.stderr)
 
 
 def test_list_shows_typed_documented_parameters(nb_dir):

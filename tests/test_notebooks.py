@@ -65,8 +65,8 @@ def test_read_parameters_rejects_derived_values_and_missing_tag():
 
 def test_discover_and_select_in_playbook_order(nb_dir):
     found = discover(nb_dir)
-    assert list(found) == ["boom", "hello"]
+    assert list(found) == ["boom", "crash", "hello", "sleepy"]
     assert [nb.name for nb in select(["hello"], found)] == ["hello"]
     assert found["hello"].title == "Hello report" and found["hello"].requires == ["orders"]
-    with pytest.raises(ParameterError, match="unknown notebook.*available: boom, hello"):
+    with pytest.raises(ParameterError, match="unknown notebook.*available: boom, crash, hello, sleepy"):
         select(["nope"], found)
