@@ -136,7 +136,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if not files:
         print(f"no input files with a data contract in {data}", file=sys.stderr)
         return 2
-    for name, path in files.items():
+    for path in files.values():
         print(f"ok  {path}")
     return 0
 

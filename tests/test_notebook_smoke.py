@@ -2,10 +2,8 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
 
 NOTEBOOKS = [p.stem for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
@@ -74,7 +72,8 @@ def test_report_is_clean_html(playbook_run, name):
     out, _ = playbook_run
     html = (out / f"{name}.html").read_text()
     assert "Traceback" not in html
-    assert 'class="jp-InputArea' not in html, "code must not reach stakeholders"
+    assert 'class="jp-InputArea-editor' not in html and "hl-ipython3" not in html, "code must not reach stakeholders"
+    assert "report.save_results(" not in html and "import " not in re.sub(r"<[^>]+>", " ", html).split("Appendix")[0]
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "report must be offline"
     assert "cdnjs" not in html and "require.min.js" not in html and "MathJax.js" not in html
     assert "Executive summary" in html and "Appendix" in html and html.index("Executive summary") < html.index("Appendix")
