@@ -96,6 +96,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 "title": nb.title,
                 "description": nb.description,
                 "requires": nb.requires,
+                "optional": nb.optional,
                 "parameters": {p.name: {"type": p.type, "default": p.default, "help": p.help} for p in nb.parameters.values()},
             }
             for n, nb in nbs.items()
@@ -108,6 +109,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"  {nb.description}")
         if nb.requires:
             print(f"  needs: {'; '.join(describe_requirement(r) for r in nb.requires)}")
+        if nb.optional:
+            print(f"  reads when present: {', '.join(f'{n}.csv' for n in nb.optional)}")
         width = max((len(p) for p in nb.parameters), default=0)
         for p in nb.parameters.values():
             suffix = " (set by the runner)" if p.name in RUNNER_PARAMETERS else ""

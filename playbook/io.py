@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from playbook.contracts import CONTRACTS, ContractError, MissingInputError, Violation, contract, describe_requirement, satisfied, validate
+from playbook.contracts import (
+    CONTRACTS,
+    ContractError,
+    MissingInputError,
+    Violation,
+    contract,
+    describe_requirement,
+    satisfied,
+    table_names,
+    validate,
+)
 
 EXTENSIONS = (".parquet", ".csv")
 #: CSV files larger than this are read with DuckDB's multi-threaded reader.
@@ -78,21 +88,24 @@ def load_yaml(filename: str, data_dir: str | Path) -> dict | None:
     return data
 
 
-def check_requirements(requirements: list[str], data_dir: str | Path, purpose: str = "") -> dict[str, Path]:
+def check_requirements(requirements: list[str], data_dir: str | Path, purpose: str = "", optional: list[str] = ()) -> dict[str, Path]:
     """Resolve requirement expressions (see :mod:`playbook.contracts`) against ``data_dir``.
 
-    Returns the files to validate: the chosen alternative of each requirement plus any other
-    present file the requirement names. Raises :class:`MissingInputError` when one is unmet.
+    Returns the files to validate: every present file that a requirement or ``optional`` names
+    (so an invalid optional file is caught before anything runs, not halfway through a notebook).
+    Raises :class:`MissingInputError` when a requirement is unmet.
     """
     have = available(data_dir)
     chosen: dict[str, Path] = {}
     for expr in requirements:
-        names = satisfied(expr, have)
-        if names is None:
+        if satisfied(expr, have) is None:
             needed = describe_requirement(expr) + (f" (for {purpose})" if purpose else "")
             raise MissingInputError(data_dir, needed, [p.name for p in have.values()])
-        for n in names:
-            chosen[n] = have[n]
+        chosen.update({n: have[n] for n in sorted(table_names(expr)) if n in have})
+    for name in optional:
+        contract(name)
+        if name in have:
+            chosen[name] = have[name]
     return chosen
 
 

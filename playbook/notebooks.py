@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import io
 import datetime as dt
+import io
 import json
 import re
 import tokenize
@@ -70,6 +70,11 @@ class Notebook:
     @property
     def requires(self) -> list[str]:
         return list(self.meta.get("requires", []))
+
+    @property
+    def optional(self) -> list[str]:
+        """Input files the notebook reads when present (validated before the run when they exist)."""
+        return list(self.meta.get("optional", []))
 
     @cached_property
     def parameters(self) -> dict[str, Parameter]:

@@ -285,7 +285,7 @@ def save_results(
         "meta": {
             "notebook": name,
             "schema_version": RESULTS_SCHEMA_VERSION,
-            "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "generated_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "data_period": list(data_period) if data_period else None,
         },
         "headline": [asdict(t) for t in headline],

@@ -178,7 +178,7 @@ def check_inputs(notebooks: Sequence[Notebook], data_dir: Path) -> dict[str, Pat
         raise UsageError(f"data folder not found: {data_dir}")
     files: dict[str, Path] = {}
     for nb in notebooks:
-        files.update(check_requirements(nb.requires, data_dir, purpose=f"notebook {nb.name!r}"))
+        files.update(check_requirements(nb.requires, data_dir, purpose=f"notebook {nb.name!r}", optional=nb.optional))
     errors = validate_files(files)
     if errors:
         raise errors[0] if len(errors) == 1 else ContractErrors(errors)

@@ -26,6 +26,13 @@ def test_check_requirements_names_the_notebook(orders_dir):
         io.check_requirements(["funnel|paths"], orders_dir, purpose="notebook 'attribution'")
 
 
+def test_check_requirements_returns_every_present_file_it_names(orders_dir):
+    (orders_dir / "customers.csv").write_text("customer_id\nc1\n")
+    (orders_dir / "paths.csv").write_text("path,conversions,value,nulls\na > b,1,2,3\n")
+    files = io.check_requirements(["orders|experiment", "funnel|paths"], orders_dir, optional=["customers", "lift_tests"])
+    assert set(files) == {"orders", "paths", "customers"}
+
+
 def test_unreadable_file_is_a_contract_error(tmp_path):
     (tmp_path / "orders.csv").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ContractError, match="orders.csv"):

@@ -68,7 +68,7 @@ def test_notebook_is_committed_clean_and_well_formed(path):
     assert nb.metadata.get("title"), "notebook metadata needs a title"
     meta = nb.metadata["playbook"]
     assert meta.get("description") and meta.get("requires")
-    for expr in meta["requires"]:
+    for expr in meta["requires"] + meta.get("optional", []):
         parse_requirement(expr)
     assert not any(c.cell_type == "markdown" and re.match(r"^#\s", c.source) for c in nb.cells), "no H1: the title comes from metadata"
     assert any(c.cell_type == "markdown" and "## Appendix" in c.source for c in nb.cells)
