@@ -102,7 +102,11 @@ def setup(quiet: bool = True, show: bool = True):
         os.environ.setdefault("TQDM_DISABLE", "1")
         import logging
 
-        for name in ("pymc", "pytensor", "pymc_marketing", "cmdstanpy", "numba", "jax"):
+        # PyMC gives its logger an INFO level and a handler on import unless the root logger
+        # has a handler; a NullHandler on root keeps sampling chatter out of reports.
+        if not logging.root.handlers:
+            logging.root.addHandler(logging.NullHandler())
+        for name in ("pymc", "pytensor", "pymc_marketing", "numba", "jax", "arviz"):
             logging.getLogger(name).setLevel(logging.ERROR)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
