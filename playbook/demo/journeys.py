@@ -199,7 +199,7 @@ def make_funnel(world: World) -> tuple[pd.DataFrame, dict]:
 def conversion_probability(channels: frozenset | set | tuple, effects: dict[str, float], baseline: float = BASELINE) -> float:
     """P(convert) of a journey that touched the distinct ``channels`` (noisy-OR, a probability)."""
     stay = 1.0 - baseline
-    for c in set(channels):
+    for c in sorted(set(channels)):  # sorted: the same float result whatever the hash seed
         stay *= 1.0 - effects.get(c, DEFAULT_EFFECT)
     return 1.0 - stay
 
