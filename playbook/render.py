@@ -14,7 +14,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from playbook import __version__, config
-from playbook.report import CSS_PATH
+from playbook.report import CSS_PATH, read_json
 
 #: Cells removed entirely from stakeholder HTML (Jupyter Book's vocabulary plus papermill's markers).
 REMOVE_CELL_TAGS = {"remove-cell", "papermill-error-cell-tag"}
@@ -166,7 +166,7 @@ def render_index(out_dir: str | Path, manifest: Mapping) -> Path:
 def _card(out_dir: Path, entry: Mapping) -> str:
     succeeded = entry["status"] == "succeeded"
     outputs = entry.get("outputs", {})
-    results = _read_json(out_dir / outputs["json"]) if succeeded and outputs.get("json") else None
+    results = read_json(out_dir / outputs["json"]) if succeeded and outputs.get("json") else None
     headline = (results or {}).get("headline") or []
     tiles = "".join(
         f'<div class="pb-tile"><div class="pb-tile-label">{html.escape(str(t.get("label", "")))}</div>'
@@ -188,13 +188,6 @@ def _card(out_dir: Path, entry: Mapping) -> str:
 {f'<div class="pb-tiles">{tiles}</div>' if tiles else ""}{error}
 <div class="pb-card-foot">{links}<span class="pb-card-meta">{entry.get("duration_s", 0):.0f} s{(" · data " + html.escape(period)) if period else ""}</span></div>
 </section>"""
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
 
 
 _INDEX_CSS = """

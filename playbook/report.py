@@ -267,6 +267,14 @@ def write_json_atomic(data: Any, path: str | Path) -> Path:
     return path
 
 
+def read_json(path: str | Path) -> Any:
+    """The parsed JSON file at ``path``, or ``None`` when it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def save_results(
     name: str,
     results: Mapping[str, Any],

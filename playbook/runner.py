@@ -36,7 +36,7 @@ from playbook import __version__, config
 from playbook.contracts import ContractErrors
 from playbook.io import available, check_requirements, validate_files
 from playbook.notebooks import RUNNER_PARAMETERS, Notebook, ParameterError, discover, select
-from playbook.report import write_json_atomic
+from playbook.report import read_json, write_json_atomic
 
 log = logging.getLogger("playbook")
 
@@ -206,6 +206,19 @@ def _progress_hook(job: Job, echo: bool, log_fh):
     return on_cell_complete
 
 
+def _kernel_manager_logging_to(log_fh):
+    """A kernel manager whose kernel process writes its own stderr (start-up chatter, crash
+    messages) to the notebook's log file instead of the console."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelManagerWithLog(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["stderr"] = log_fh
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return KernelManagerWithLog
+
+
 def execute_job(job: Job, timeout_s: int, log_dir: Path, progress: bool = False, echo: bool = True) -> JobResult:
     """Execute one notebook with papermill and render its report. Never raises for notebook errors.
 
@@ -241,6 +254,7 @@ def execute_job(job: Job, timeout_s: int, log_dir: Path, progress: bool = False,
                     stdout_file=fh,
                     stderr_file=fh,
                     on_cell_complete=_progress_hook(job, echo and not progress, fh),
+                    kernel_manager_class=_kernel_manager_logging_to(fh),
                 )
             error = None
             break
@@ -270,7 +284,7 @@ def execute_job(job: Job, timeout_s: int, log_dir: Path, progress: bool = False,
         final_stem = name if status == "succeeded" else f"{name}.failed"
         nb_path = job.out_dir / f"{final_stem}.ipynb"
         html_path = job.out_dir / f"{final_stem}.html"
-        results = _read_results(results_path) if status == "succeeded" else None
+        results = read_json(results_path) if status == "succeeded" else None
         try:
             render_notebook(staging, html_path, status=status, error=error, results=results)
             staging.replace(nb_path)
@@ -302,15 +316,6 @@ def _first_line(text: str, limit: int = 300) -> str:
     lines = [ln.strip() for ln in str(text).strip().splitlines() if ln.strip()]
     line = lines[0] if lines else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _read_results(path: Path) -> dict | None:
-    import json
-
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 # --------------------------------------------------------------------------- the run
