@@ -211,22 +211,61 @@ def seasonality(season, title: str) -> Figure:
 
 
 def forecast(series: pd.Series, fc, backtest, title: str, history_periods: int = 36) -> Figure:
-    """History, the forecast mean with its prediction interval, and the backtest forecasts."""
+    """History, the forecast mean with its published (calibrated) interval, the model's own interval
+    (dotted) and one backtest forecast: the latest origin whose horizon was seen in full."""
     fig, ax = plt.subplots(figsize=theme.FIGSIZE_WIDE)
     hist = series.iloc[-history_periods:]
     ax.plot(hist.index, hist.to_numpy(), color=theme.COLORS["neutral"], lw=1.6, label="actual")
     t = fc.table
+    calibrated = fc.interval_method == "conformal"
     ax.fill_between(t["period"], t["lower"], t["upper"], color=theme.COLORS["interval"], alpha=0.2,
-                    label=f"{fc.level:.0%} prediction interval")
+                    label=f"{fc.level:.0%} prediction interval" + (" (calibrated on the backtest)" if calibrated else ""))
+    if calibrated:
+        for col in ("model_lower", "model_upper"):
+            ax.plot(t["period"], t[col], color=theme.COLORS["interval"], lw=1, ls=":",
+                    label="model's own interval (too narrow)" if col == "model_lower" else None)
     ax.plot(t["period"], t["mean"], color=theme.COLORS["ours"], lw=2.2, label="forecast")
     if backtest is not None:
         b = backtest.table
-        ax.plot(b["period"], b["mean"], color=theme.COLORS["warn"], lw=1.4, ls="--",
-                label=f"backtest forecast (MAPE {backtest.mape:.1%})")
+        full = b.groupby("origin")["horizon"].max()
+        origin = full.index[full == full.max()].max()
+        one = b.loc[b["origin"] == origin]
+        ax.plot(one["period"], one["mean"], color=theme.COLORS["warn"], lw=1.4, ls="--",
+                label=f"backtest: forecast made in {origin:%b %Y}")
     _money_axis(ax)
     ax.set_ylabel("market revenue per period")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper left", fontsize=9)
     ax.set_title(title)
+    return fig
+
+
+def backtest_by_horizon(backtest, title: str, unit: str = "month") -> Figure:
+    """Rolling-origin backtest per horizon: MAPE of model and seasonal naive (left), interval
+    coverage of the model's own and of the calibrated interval against the nominal level (right)."""
+    bh = backtest.by_horizon
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=theme.FIGSIZE_WIDE)
+    ax1.plot(bh["horizon"], bh["mape"], marker="o", color=theme.COLORS["ours"], label="model")
+    ax1.plot(bh["horizon"], bh["seasonal_naive_mape"], marker="o", color=theme.COLORS["others"], label="same period last year")
+    _pct_axis(ax1, decimals=1)
+    ax1.set_ylim(bottom=0)
+    ax1.set_xlabel(f"{unit}s ahead")
+    ax1.set_ylabel("mean absolute percentage error")
+    ax1.legend(loc="best", fontsize=9)
+    ax1.set_title(title)
+    ax2.axhline(backtest.level, color=theme.COLORS["neutral"], lw=1, ls="--")
+    ax2.annotate(f"nominal {backtest.level:.0%}", (bh["horizon"].iloc[-1], backtest.level), xytext=(0, -12),
+                 textcoords="offset points", ha="right", fontsize=8.5, color=theme.COLORS["neutral"])
+    ax2.plot(bh["horizon"], bh["coverage_model"], marker="o", color=theme.COLORS["warn"], label="model's own interval")
+    ax2.plot(bh["horizon"], bh["coverage_calibrated"], marker="o", color=theme.COLORS["interval"],
+             label="calibrated (leave one origin out)")
+    _pct_axis(ax2)
+    ax2.set_ylim(0, 1.05)
+    ax2.set_xlabel(f"{unit}s ahead")
+    ax2.set_ylabel("share of actuals inside the interval")
+    ax2.legend(loc="lower left", fontsize=9)
+    ax2.set_title("Interval coverage in the backtest", fontsize=11)
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
 

@@ -118,7 +118,7 @@ def test_recovers_seasonality(demo):
 @pytest.mark.slow
 def test_full_analysis_recovers_truth_and_forecasts_the_next_year(demo):
     world, panel, truth = demo
-    r = m.analyze(panel, world.our_brand, forecast_periods=12, backtest_periods=12).results()
+    r = m.analyze(panel, world.our_brand, forecast_periods=12).results()
     assert r["market"]["yoy_growth"] == pytest.approx(truth["market"]["yoy_growth"], abs=0.035)
     assert r["brands"][world.our_brand]["share_last_12m"] == pytest.approx(truth["brands"][world.our_brand]["share_last_12m"], abs=0.005)
     assert r["biggest_threat"] == truth["rising_threat"]
@@ -131,3 +131,14 @@ def test_full_analysis_recovers_truth_and_forecasts_the_next_year(demo):
     fm = r["forecast_model"]
     assert fm["backtest_mape"] < fm["seasonal_naive_mape"]
     assert fm["backtest_mape"] < 0.06
+    # calibrated 90% interval: the rolling-origin backtest has enough origins to calibrate every horizon,
+    # and the interval covers the noise-free next year in at least 10 of 12 months (the truth has no
+    # noise, so a calibrated interval should miss it only when the forecast mean is off)
+    assert fm["interval_method"] == "conformal" and fm["backtest_origins"] >= 30
+    inside = (fc["lower"].to_numpy() <= expected) & (expected <= fc["upper"].to_numpy())
+    assert inside.sum() >= 10
+    # the model's own interval under-covers the backtest's actuals; the calibrated one is near nominal
+    assert fm["coverage_before"] < 0.8
+    assert fm["coverage_after"] == pytest.approx(0.9, abs=0.07)
+    model = fm["model_interval"]
+    assert ((fc["upper"] - fc["lower"]) > (model["upper"] - model["lower"])).all()

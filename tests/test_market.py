@@ -324,7 +324,7 @@ def test_calibrate_intervals_per_horizon_running_max_and_too_few_errors():
         "log_error": [0.1, -0.3, 0.2, 0.05, 0.1, -0.15, 0.4, -0.2, 0.1, 0.9],
     })
     cal = m.calibrate_intervals(errors, horizon=5, level=0.5)  # 2nd smallest of 3 |errors|
-    # h1: 0.2; h2: 0.1 → raised to 0.2 by the running max; h3: 0.2 → 0.2... then 0.4 sorted → 2nd is 0.2
+    # 2nd smallest |error|: h1 0.2; h2 0.1, raised to 0.2 by the running max; h3 0.2 (of 0.1, 0.2, 0.4)
     np.testing.assert_allclose(cal.half_width[:3], [0.2, 0.2, 0.2])
     # h4 has one error: ⌈2 × 0.5⌉ = 1 → 0.9; h5 has none → NaN
     assert cal.half_width[3] == pytest.approx(0.9) and np.isnan(cal.half_width[4])
