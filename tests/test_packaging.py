@@ -89,3 +89,12 @@ def test_parameters_are_typed_documented_and_readable_by_papermill(path):
     for name, info in inspected.items():
         assert info["inferred_type_name"] != "None", f"papermill cannot read the type of {name!r}"
         assert info["help"], f"papermill cannot read the help of {name!r}"
+
+
+def test_code_and_notebooks_pass_ruff():
+    import subprocess
+    import sys
+
+    ruff = Path(sys.executable).with_name("ruff")
+    res = subprocess.run([str(ruff), "check", "playbook", "tests", "benchmarks", "notebooks"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-3000:]
