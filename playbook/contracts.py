@@ -38,6 +38,9 @@ class Column:
 
 @dataclass(frozen=True)
 class Contract:
+    """The schema of one input file. Columns it does not name are allowed (controls, segments)
+    as long as their names are snake_case."""
+
     name: str
     doc: str
     columns: tuple[Column, ...]
@@ -47,8 +50,6 @@ class Contract:
     unique_together: tuple[str, ...] = ()
     #: extra whole-frame checks: callables returning a list of Violations
     checks: tuple[Callable[[pd.DataFrame], list[Violation]], ...] = ()
-    #: any other columns are allowed (controls, segments) but must be snake_case
-    open_columns: bool = True
 
     @property
     def required(self) -> list[str]:
