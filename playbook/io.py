@@ -9,6 +9,7 @@ import pandas as pd
 from playbook.contracts import (
     CONTRACTS,
     ContractError,
+    ContractErrors,
     MissingInputError,
     Violation,
     contract,
@@ -109,12 +110,16 @@ def check_requirements(requirements: list[str], data_dir: str | Path, purpose: s
     return chosen
 
 
-def validate_files(files: dict[str, Path]) -> list[ContractError]:
-    """Validate each file against its contract; return the errors (empty list = all good)."""
+def validate_files(files: dict[str, Path]) -> None:
+    """Validate each file against its contract; raise one error listing every broken file.
+
+    Raises the file's :class:`ContractError`, or :class:`ContractErrors` when several break.
+    """
     errors = []
     for name, path in files.items():
         try:
             validate(read_table(path), contract(name), path)
         except ContractError as err:
             errors.append(err)
-    return errors
+    if errors:
+        raise errors[0] if len(errors) == 1 else ContractErrors(errors)

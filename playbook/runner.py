@@ -33,7 +33,6 @@ from typing import Any
 import yaml
 
 from playbook import __version__, config
-from playbook.contracts import ContractErrors
 from playbook.io import available, check_requirements, validate_files
 from playbook.notebooks import RUNNER_PARAMETERS, Notebook, ParameterError, discover, select
 from playbook.report import read_json, write_json_atomic
@@ -179,9 +178,7 @@ def check_inputs(notebooks: Sequence[Notebook], data_dir: Path) -> dict[str, Pat
     files: dict[str, Path] = {}
     for nb in notebooks:
         files.update(check_requirements(nb.requires, data_dir, purpose=f"notebook {nb.name!r}", optional=nb.optional))
-    errors = validate_files(files)
-    if errors:
-        raise errors[0] if len(errors) == 1 else ContractErrors(errors)
+    validate_files(files)
     return files
 
 
