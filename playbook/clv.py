@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook.io import rows_until
+
 #: Length of one model time unit in days.
 TIME_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 BGNBD_PARAMS: tuple[str, ...] = ("r", "alpha", "a", "b")
@@ -75,14 +77,10 @@ def customer_summary(
     One row per customer with at least one order up to ``observation_end``, sorted by customer id.
     """
     days_per_unit = unit_days(time_unit)
-    dates = pd.to_datetime(orders[date_col]).dt.normalize()
-    end = dates.max() if observation_end is None else pd.Timestamp(observation_end).normalize()
-    keep = (dates <= end).to_numpy()
-    if not keep.any():
-        raise ValueError(f"no orders on or before observation_end {end.date()} (column {date_col!r})")
-    day = dates[keep].to_numpy().astype("datetime64[D]").astype(np.int64)
-    codes, uniques = pd.factorize(orders[customer_col].to_numpy()[keep], sort=True)
-    value = orders[value_col].to_numpy(dtype=float)[keep]
+    window, end = rows_until(orders, observation_end, date_col)
+    day = window[date_col].to_numpy().astype("datetime64[D]").astype(np.int64)
+    codes, uniques = pd.factorize(window[customer_col].to_numpy(), sort=True)
+    value = window[value_col].to_numpy(dtype=float)
 
     per_day = pd.DataFrame({"c": codes, "d": day, "v": value}).groupby(["c", "d"], sort=True)["v"].agg(["sum", "size"])
     c = per_day.index.get_level_values("c").to_numpy()

@@ -73,6 +73,22 @@ def load_optional(name: str, data_dir: str | Path) -> pd.DataFrame | None:
     return load(name, data_dir) if find(name, data_dir) is not None else None
 
 
+def rows_until(frame: pd.DataFrame, end, date_col: str) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Rows of ``frame`` dated on or before ``end`` (default: the last date), dates normalized to days.
+
+    Returns ``(rows, end)``; raises ``ValueError`` when no row is left. Used to cut an order book at
+    its observation end so that nothing after it leaks into an analysis.
+    """
+    dates = pd.to_datetime(frame[date_col]).dt.normalize()
+    end = dates.max() if end is None else pd.Timestamp(end).normalize()
+    keep = (dates <= end).to_numpy()
+    if not keep.any():
+        raise ValueError(f"no orders on or before observation_end {end.date()} (column {date_col!r})")
+    out = frame.loc[keep].copy()
+    out[date_col] = dates[keep]
+    return out, end
+
+
 def load_yaml(filename: str, data_dir: str | Path) -> dict | None:
     """Parse ``<data_dir>/<filename>`` as YAML (a mapping); ``None`` when the file is absent."""
     path = Path(data_dir) / filename

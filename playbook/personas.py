@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from playbook.io import rows_until
+
 # --------------------------------------------------------------------------- RFM
 
 #: Segment maps: name → (R range, F range, M range), in precedence order. Ranges are inclusive.
@@ -66,17 +68,6 @@ DEFAULT_LIFECYCLE_DAYS: dict[str, int] = {"new": 7, "growing": 90, "at_risk": 90
 LIFECYCLE_STAGES: tuple[str, ...] = ("new", "growing", "mature", "at_risk", "dormant")
 
 
-def _window(orders: pd.DataFrame, observation_end, date_col: str) -> tuple[pd.DataFrame, pd.Timestamp]:
-    dates = pd.to_datetime(orders[date_col]).dt.normalize()
-    end = dates.max() if observation_end is None else pd.Timestamp(observation_end).normalize()
-    keep = (dates <= end).to_numpy()
-    if not keep.any():
-        raise ValueError(f"no orders on or before observation_end {end.date()} (column {date_col!r})")
-    out = orders.loc[keep].copy()
-    out[date_col] = dates[keep]
-    return out, end
-
-
 def rfm_table(
     orders: pd.DataFrame,
     observation_end: str | pd.Timestamp | None = None,
@@ -89,7 +80,7 @@ def rfm_table(
     Columns: ``customer_id, first_purchase, last_purchase, recency_days, tenure_days, frequency,
     purchase_days, monetary, aov``; one row per customer with an order up to ``observation_end``.
     """
-    window, end = _window(orders, observation_end, date_col)
+    window, end = rows_until(orders, observation_end, date_col)
     codes, ids = pd.factorize(window[customer_col].to_numpy(), sort=True)
     day = window[date_col].to_numpy().astype("datetime64[D]").astype(np.int64)
     value = window[value_col].to_numpy(dtype=float)
@@ -527,7 +518,7 @@ def lifecycle_flow(
     Returns ``(stages, counts)``: ``stages`` is customers × snapshots (missing before a customer's
     first order); ``counts`` is snapshots × stages (number of customers).
     """
-    window, _ = _window(orders, max(pd.Timestamp(s) for s in snapshots), "order_date")
+    window, _ = rows_until(orders, max(pd.Timestamp(s) for s in snapshots), "order_date")
     codes, ids = pd.factorize(window["customer_id"].to_numpy(), sort=True)
     day = window["order_date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     n = len(ids)
@@ -581,7 +572,7 @@ def cohort_retention(orders: pd.DataFrame, observation_end=None) -> Cohorts:
     A customer's cohort is the calendar month of the first order; month 0 is that month (100% by
     construction). Cells after ``observation_end``'s month are NaN (not yet observed).
     """
-    window, end = _window(orders, observation_end, "order_date")
+    window, end = rows_until(orders, observation_end, "order_date")
     codes, _ = pd.factorize(window["customer_id"].to_numpy())
     month = (window["order_date"].dt.year * 12 + window["order_date"].dt.month - 1).to_numpy()
     first = np.full(codes.max() + 1, np.iinfo(np.int64).max)

@@ -52,3 +52,13 @@ def test_large_csv_goes_through_duckdb(orders_dir, monkeypatch):
     monkeypatch.setattr(io, "DUCKDB_THRESHOLD_BYTES", 10)
     df = io.read_table(orders_dir / "orders.csv")
     assert len(df) == 4 and list(df.columns) == ["order_id", "customer_id", "order_date", "revenue"]
+
+
+def test_rows_until_cuts_at_the_observation_end_and_normalizes_dates():
+    orders = pd.DataFrame({"order_date": pd.to_datetime(["2024-01-01 09:30", "2024-01-05 00:00", "2024-02-01 00:00"]), "x": [1, 2, 3]})
+    rows, end = io.rows_until(orders, "2024-01-05", "order_date")
+    assert end == pd.Timestamp("2024-01-05") and rows["x"].tolist() == [1, 2]
+    assert rows["order_date"].iloc[0] == pd.Timestamp("2024-01-01")
+    assert io.rows_until(orders, None, "order_date")[1] == pd.Timestamp("2024-02-01")
+    with pytest.raises(ValueError, match="no orders on or before observation_end 2023-12-31"):
+        io.rows_until(orders, "2023-12-31", "order_date")
