@@ -14,7 +14,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from playbook import __version__, config
-from playbook.report import CSS_PATH, read_json
+from playbook.report import CSS_PATH, Tile, read_json, tiles_html
 
 #: Cells removed entirely from stakeholder HTML (Jupyter Book's vocabulary plus papermill's markers).
 REMOVE_CELL_TAGS = {"remove-cell", "papermill-error-cell-tag"}
@@ -167,13 +167,8 @@ def _card(out_dir: Path, entry: Mapping) -> str:
     succeeded = entry["status"] == "succeeded"
     outputs = entry.get("outputs", {})
     results = read_json(out_dir / outputs["json"]) if succeeded and outputs.get("json") else None
-    headline = (results or {}).get("headline") or []
-    tiles = "".join(
-        f'<div class="pb-tile"><div class="pb-tile-label">{html.escape(str(t.get("label", "")))}</div>'
-        f'<div class="pb-tile-value">{html.escape(str(t.get("value", "")))}</div>'
-        f'<div class="pb-tile-detail">{html.escape(str(t.get("detail", "")))}</div></div>'
-        for t in headline[:4]
-    )
+    headline = [Tile(**{k: str(t.get(k) or "") for k in ("label", "value", "detail", "tone")})
+                for t in ((results or {}).get("headline") or [])[:4]]
     link = outputs.get("html")
     title = html.escape(entry.get("title") or entry["name"])
     status = "Succeeded" if succeeded else "Failed"
@@ -185,7 +180,7 @@ def _card(out_dir: Path, entry: Mapping) -> str:
     return f"""<section class="pb-card {"" if succeeded else "pb-card-failed"}">
 <div class="pb-card-head"><h2>{title}</h2><span class="pb-chip pb-chip-{entry["status"]}">{status}</span></div>
 <p class="pb-card-desc">{html.escape(entry.get("description", ""))}</p>
-{f'<div class="pb-tiles">{tiles}</div>' if tiles else ""}{error}
+{tiles_html(headline) if headline else ""}{error}
 <div class="pb-card-foot">{links}<span class="pb-card-meta">{entry.get("duration_s", 0):.0f} s{(" · data " + html.escape(period)) if period else ""}</span></div>
 </section>"""
 

@@ -129,8 +129,8 @@ class Tile:
     tone: str = ""  # "", "good", "bad" or "warn"
 
 
-def tiles(items: Sequence[Tile], show: bool = True):
-    """A row of headline KPI tiles."""
+def tiles_html(items: Sequence[Tile]) -> str:
+    """The markup of a row of headline tiles (shared by reports and the run's index page)."""
     cells = []
     for t in items:
         tone = f" pb-{t.tone}" if t.tone else ""
@@ -139,7 +139,12 @@ def tiles(items: Sequence[Tile], show: bool = True):
             f'<div class="pb-tile{tone}"><div class="pb-tile-label">{html.escape(t.label)}</div>'
             f'<div class="pb-tile-value">{html.escape(t.value)}</div>{detail}</div>'
         )
-    return _html(f'<div class="pb-tiles">{"".join(cells)}</div>', show)
+    return f'<div class="pb-tiles">{"".join(cells)}</div>'
+
+
+def tiles(items: Sequence[Tile], show: bool = True):
+    """A row of headline KPI tiles."""
+    return _html(tiles_html(items), show)
 
 
 def banner(text: str, level: str = "info", show: bool = True):
