@@ -42,6 +42,7 @@ label: str = "weekly"  # a label
 tags: list = ["a", "b"]  # a list parameter
 start: str = ""  # first order date to use (ISO date, "" = all)
 '''
+MINIMAL_PARAMS = 'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n'
 HELLO_BODY = [
     "from playbook import io, report\nreport.setup()\norders = io.load('orders', data_dir)\n"
     "if start:\n    orders = orders[orders.order_date >= start]\nassert len(orders), f'no orders on or after {start}'",
@@ -65,21 +66,21 @@ def nb_dir(tmp_path: Path) -> Path:
     make_notebook(folder / "hello.ipynb", HELLO_PARAMS, HELLO_BODY, ["orders"], title="Hello report")
     make_notebook(
         folder / "boom.ipynb",
-        'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n',
+        MINIMAL_PARAMS,
         ["from playbook import report\nreport.setup()\nx = 1", "raise ValueError('the model exploded')"],
         ["orders"],
         title="Boom report",
     )
     make_notebook(
         folder / "sleepy.ipynb",
-        'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n',
+        MINIMAL_PARAMS,
         ["import time\ntime.sleep(6)", "time.sleep(60)"],
         ["orders"],
         title="Sleepy report",
     )
     make_notebook(
         folder / "crash.ipynb",
-        'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n',
+        MINIMAL_PARAMS,
         ["import os\nos._exit(1)"],
         ["orders"],
         title="Crashing report",
