@@ -87,7 +87,7 @@ class Notebook:
             param = self.parameters.get(key)
             if param is None:
                 raise ParameterError(f"{source}: notebook {self.name!r} has no parameter {key!r}; valid: {', '.join(self.parameters)}")
-            out[key] = param.parse(value) if isinstance(value, str) and param.type not in ("str", "str | None") else value
+            out[key] = param.parse(value) if isinstance(value, str) and param.type != "str" else value
         return out
 
 
