@@ -34,6 +34,11 @@ class Column:
     unique: bool = False
     nullable: bool = False
     doc: str = ""
+    #: a label (brand, region, channel, variant, segment): spellings that differ only in case,
+    #: spacing or punctuation are refused, or merged when the run asks for it
+    label: bool = False
+    #: for a label column that holds several labels per value (a path "a > b"), their separator
+    label_sep: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class Contract:
     unique_together: tuple[str, ...] = ()
     #: extra whole-frame checks: callables returning a list of Violations
     checks: tuple[Callable[[pd.DataFrame], list[Violation]], ...] = ()
+    #: text columns the contract does not name are labels too (A/B segments, customer attributes)
+    open_labels: bool = False
 
     @property
     def required(self) -> list[str]:
@@ -170,9 +177,12 @@ def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series
     return values, problems
 
 
-def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame>") -> pd.DataFrame:
+def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame>", merge_label_variants: bool = False) -> pd.DataFrame:
     """Check ``frame`` against ``contract``; return it with dates parsed and numbers numeric.
 
+    Labels that differ only in case, spacing or punctuation (``BOLT``, ``Bolt``) are a violation,
+    unless ``merge_label_variants``: then each is merged into its most frequent spelling and the
+    merges are listed in ``frame.attrs["label_merges"]`` (see :func:`label_merges`).
     Raises :class:`ContractError` listing every broken rule with a few offending rows.
     """
     frame = frame.reset_index(drop=True)
@@ -211,9 +221,92 @@ def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame
     if not violations:
         for check in contract.checks:
             violations += check(out)
+    merges: list[LabelMerge] = []
+    if not violations:
+        for col in label_columns(contract, out):
+            groups = near_duplicate_labels(out[col.name], col.label_sep)
+            if not groups:
+                continue
+            if merge_label_variants:
+                out[col.name], done = _merge_labels(out[col.name], groups, col.label_sep)
+                merges += [LabelMerge(col.name, into, spellings, rows) for into, spellings, rows in done]
+            else:
+                listing = "; ".join(", ".join(f"{s!r} ({n:,} row{'s' if n != 1 else ''})" for s, n in g) for g in groups)
+                violations.append(Violation(
+                    col.name,
+                    f"labels that differ only in case, spacing or punctuation name one thing: {listing}; "
+                    "fix the file, or pass -p merge_label_variants=true to merge each into its most frequent spelling",
+                ))
     if violations:
         raise ContractError(file, violations)
+    out.attrs["label_merges"] = merges
     return out
+
+
+# --------------------------------------------------------------------------- labels
+
+
+@dataclass(frozen=True)
+class LabelMerge:
+    """Spellings of one label merged into ``into`` in ``column``, over ``rows`` rows."""
+
+    column: str
+    into: str
+    spellings: tuple[str, ...]
+    rows: int
+
+
+_LABEL_NOISE = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def label_key(value: str) -> str:
+    """The form two spellings of one label share: case, spacing and punctuation removed (``'Bolt '`` → ``'bolt'``)."""
+    return _LABEL_NOISE.sub("", str(value).casefold())
+
+
+def label_columns(contract: Contract, frame: pd.DataFrame) -> list[Column]:
+    """The label columns of ``frame``: declared ones, and any other text column when the contract has open labels."""
+    cols = [c for c in contract.columns if c.label and c.name in frame.columns]
+    if contract.open_labels:
+        named = {c.name for c in contract.columns} | {c for c in frame.columns if any(str(c).startswith(p) for p, _ in contract.prefixed)}
+        for name in frame.columns:
+            if name not in named and (frame[name].dtype == object or pd.api.types.is_string_dtype(frame[name])):
+                cols.append(Column(str(name), "str", required=False, label=True))
+    return cols
+
+
+def _parts(values: pd.Series, sep: str | None) -> pd.Series:
+    text = values.dropna().astype(str)
+    if sep:
+        text = text.str.split(sep).explode().str.strip()
+    return text[text != ""]
+
+
+def near_duplicate_labels(values: pd.Series, sep: str | None = None) -> list[list[tuple[str, int]]]:
+    """Groups of distinct spellings that share a :func:`label_key`, each as ``[(spelling, rows), …]``, most frequent first."""
+    counts = _parts(values, sep).value_counts()
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for spelling, n in counts.items():
+        groups.setdefault(label_key(spelling), []).append((str(spelling), int(n)))
+    return [sorted(g, key=lambda t: (-t[1], t[0])) for g in groups.values() if len(g) > 1]
+
+
+def _merge_labels(values: pd.Series, groups, sep: str | None):
+    mapping = {s: g[0][0] for g in groups for s, _ in g[1:]}
+    done = [(g[0][0], tuple(s for s, _ in g), sum(n for _, n in g[1:])) for g in groups]
+    if sep:
+        def fix(v):
+            if not isinstance(v, str):
+                return v
+            return f" {sep} ".join(mapping.get(p.strip(), p.strip()) for p in v.split(sep))
+
+        return values.map(fix), done
+    return values.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v), done
+
+
+def label_merges(frame: pd.DataFrame) -> list[LabelMerge]:
+    """The label merges :func:`validate` made on ``frame`` (empty when none were needed or asked for)."""
+    return list(frame.attrs.get("label_merges", []))
 
 
 # --------------------------------------------------------------------------- extra checks
@@ -266,12 +359,12 @@ CONTRACTS: dict[str, Contract] = {
             "Market panel: revenue and units per period, region and brand (months or weeks).",
             (
                 Column("period", "date", doc="first day of the month or week"),
-                Column("region", "str"),
-                Column("brand", "str"),
+                Column("region", "str", label=True),
+                Column("brand", "str", label=True),
                 Column("revenue", "float", **NUM0),
                 Column("units", "float", **NUM0),
-                Column("category", "str", required=False),
-                Column("channel", "str", required=False),
+                Column("category", "str", required=False, label=True),
+                Column("channel", "str", required=False, label=True),
             ),
             unique_together=("period", "region", "brand", "category", "channel"),
         ),
@@ -283,8 +376,8 @@ CONTRACTS: dict[str, Contract] = {
                 Column("customer_id", "str"),
                 Column("order_date", "date"),
                 Column("revenue", "float", **NUM0),
-                Column("channel", "str", required=False, nullable=True),
-                Column("category", "str", required=False, nullable=True),
+                Column("channel", "str", required=False, nullable=True, label=True),
+                Column("category", "str", required=False, nullable=True, label=True),
             ),
         ),
         Contract(
@@ -292,30 +385,32 @@ CONTRACTS: dict[str, Contract] = {
             "One row per customer: attributes that enrich personas.",
             (
                 Column("customer_id", "str", unique=True),
-                Column("region", "str", required=False, nullable=True),
-                Column("city_tier", "str", required=False, nullable=True),
+                Column("region", "str", required=False, nullable=True, label=True),
+                Column("city_tier", "str", required=False, nullable=True, label=True),
                 Column("age", "float", required=False, nullable=True, min=0),
-                Column("gender", "str", required=False, nullable=True),
-                Column("acquisition_channel", "str", required=False, nullable=True),
+                Column("gender", "str", required=False, nullable=True, label=True),
+                Column("acquisition_channel", "str", required=False, nullable=True, label=True),
             ),
+            open_labels=True,
         ),
         Contract(
             "experiment",
             "One row per randomized unit of an A/B/n test.",
             (
                 Column("unit_id", "str", unique=True),
-                Column("variant", "str"),
+                Column("variant", "str", label=True),
                 Column("converted", "binary"),
                 Column("revenue", "float", **NUM0),
                 Column("pre_period_revenue", "float", required=False, **NUM0),
                 Column("assigned_at", "datetime", required=False),
             ),
+            open_labels=True,
         ),
         Contract(
             "experiment_summary",
             "One row per variant of an A/B/n test, aggregated.",
             (
-                Column("variant", "str", unique=True),
+                Column("variant", "str", unique=True, label=True),
                 Column("units", "int", **NUM0),
                 Column("conversions", "int", **NUM0),
                 Column("revenue_sum", "float", required=False, **NUM0),
@@ -328,7 +423,7 @@ CONTRACTS: dict[str, Contract] = {
             "Weekly KPI, spend per channel (spend_<channel>) and controls; optional geo.",
             (
                 Column("date", "date", doc="week start"),
-                Column("geo", "str", required=False),
+                Column("geo", "str", required=False, label=True),
             ),
             prefixed=(("spend_", Column("spend_", "float", **NUM0)),),
             unique_together=("date", "geo"),
@@ -338,7 +433,7 @@ CONTRACTS: dict[str, Contract] = {
             "lift_tests",
             "Lift tests in PyMC-Marketing's format, for MMM calibration.",
             (
-                Column("channel", "str"),
+                Column("channel", "str", label=True),
                 Column("x", "float", **NUM0, doc="spend before the test, per period"),
                 Column("delta_x", "float", doc="change in spend during the test"),
                 Column("delta_y", "float", doc="measured change in the KPI"),
@@ -351,7 +446,7 @@ CONTRACTS: dict[str, Contract] = {
             "Daily funnel by channel.",
             (
                 Column("date", "date"),
-                Column("channel", "str"),
+                Column("channel", "str", label=True),
                 Column("impressions", "float", **NUM0),
                 Column("clicks", "float", **NUM0),
                 Column("signups", "float", **NUM0),
@@ -365,7 +460,7 @@ CONTRACTS: dict[str, Contract] = {
             "paths",
             'Aggregated journeys: "a > b > c" with their conversions, value and non-converting count.',
             (
-                Column("path", "str"),
+                Column("path", "str", label=True, label_sep=">"),
                 Column("conversions", "float", **NUM0),
                 Column("value", "float", **NUM0),
                 Column("nulls", "float", **NUM0),
@@ -375,7 +470,7 @@ CONTRACTS: dict[str, Contract] = {
         Contract(
             "touchpoints",
             "Raw marketing touches: one row per journey, time and channel.",
-            (Column("journey_id", "str"), Column("timestamp", "datetime"), Column("channel", "str")),
+            (Column("journey_id", "str"), Column("timestamp", "datetime"), Column("channel", "str", label=True)),
         ),
         Contract(
             "conversions",

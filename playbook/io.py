@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -14,10 +15,12 @@ from playbook.contracts import (
     Violation,
     contract,
     describe_requirement,
+    label_merges,
     satisfied,
     table_names,
     validate,
 )
+from playbook.results import DataWarning
 
 EXTENSIONS = (".parquet", ".csv")
 #: CSV files larger than this are read with DuckDB's multi-threaded reader.
@@ -60,17 +63,38 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise ContractError(path, [Violation("(file)", f"must be a readable {path.suffix[1:].upper()} file with a header row: {err}")]) from None
 
 
-def load(name: str, data_dir: str | Path) -> pd.DataFrame:
-    """Load and validate input ``name`` from ``data_dir``; raise if it is missing or invalid."""
+def load(name: str, data_dir: str | Path, merge_label_variants: bool = False) -> pd.DataFrame:
+    """Load and validate input ``name`` from ``data_dir``; raise if it is missing or invalid.
+
+    With ``merge_label_variants``, spellings of one label (``BOLT``, ``Bolt``) are merged into the
+    most frequent one instead of refused; :func:`loaded_warnings` then names each merge.
+    """
     path = find(name, data_dir)
     if path is None:
         raise MissingInputError(data_dir, f"{name}.csv (or .parquet)", [p.name for p in available(data_dir).values()])
-    return validate(read_table(path), contract(name), path)
+    frame = validate(read_table(path), contract(name), path, merge_label_variants=merge_label_variants)
+    frame.attrs["source"] = path.name
+    return frame
 
 
-def load_optional(name: str, data_dir: str | Path) -> pd.DataFrame | None:
+def load_optional(name: str, data_dir: str | Path, merge_label_variants: bool = False) -> pd.DataFrame | None:
     """Like :func:`load`, but ``None`` when the file is absent (invalid files still raise)."""
-    return load(name, data_dir) if find(name, data_dir) is not None else None
+    return load(name, data_dir, merge_label_variants) if find(name, data_dir) is not None else None
+
+
+def loaded_warnings(*frames: pd.DataFrame | None) -> list[DataWarning]:
+    """The data warnings loading made on ``frames`` (labels merged), for the report's banner and results JSON."""
+    out = []
+    for frame in frames:
+        if frame is None:
+            continue
+        for m in label_merges(frame):
+            others = ", ".join(repr(s) for s in m.spellings if s != m.into)
+            out.append(DataWarning(
+                frame.attrs.get("source", "input"), f"{m.rows:,} row{'s' if m.rows != 1 else ''} of {m.column}",
+                f"{others} and {m.into!r} are spellings of one {m.column}", f"merged into {m.into!r} (merge_label_variants)",
+            ))
+    return out
 
 
 def rows_until(frame: pd.DataFrame, end, date_col: str) -> tuple[pd.DataFrame, pd.Timestamp]:
@@ -126,15 +150,17 @@ def check_requirements(requirements: list[str], data_dir: str | Path, purpose: s
     return chosen
 
 
-def validate_files(files: dict[str, Path]) -> None:
+def validate_files(files: dict[str, Path], merge_label_variants: Iterable[str] = ()) -> None:
     """Validate each file against its contract; raise one error listing every broken file.
 
+    Files named in ``merge_label_variants`` may hold spellings of one label (they will be merged).
     Raises the file's :class:`ContractError`, or :class:`ContractErrors` when several break.
     """
     errors = []
+    merge = set(merge_label_variants)
     for name, path in files.items():
         try:
-            validate(read_table(path), contract(name), path)
+            validate(read_table(path), contract(name), path, merge_label_variants=name in merge)
         except ContractError as err:
             errors.append(err)
     if errors:

@@ -76,6 +76,16 @@ class Notebook:
         """Input files the notebook reads when present (validated before the run when they exist)."""
         return list(self.meta.get("optional", []))
 
+    @property
+    def produces(self) -> list[str]:
+        """Files this notebook writes for other notebooks (hand-offs, e.g. ``lift_tests.csv``); its ``<name>.json`` always."""
+        return list(dict.fromkeys([*self.meta.get("produces", []), f"{self.name}.json"]))
+
+    @property
+    def consumes(self) -> list[str]:
+        """Files of other notebooks this one reads when the same run produced them (e.g. ``mmm.json``)."""
+        return list(self.meta.get("consumes", []))
+
     @cached_property
     def parameters(self) -> dict[str, Parameter]:
         return read_parameters(self.node, self.path)

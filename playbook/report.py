@@ -9,66 +9,31 @@ inside JupyterLab so analysts see what stakeholders see.
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
-import json
-import math
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from playbook import fmt, results
+from playbook import fmt as _fmt
+
 CSS_PATH = Path(__file__).parent / "templates" / "playbook" / "playbook.css"
-RESULTS_SCHEMA_VERSION = 1
 
 
-# --------------------------------------------------------------------------- formatting
+# Transitional aliases: notebooks not yet moved to their subpackage still import these names.
+fmt_number = fmt.number
+fmt_money = fmt.money
+fmt_pct = fmt.pct
+fmt_pp = fmt.pp
 
 
-def fmt_number(x: float | None, digits: int = 0) -> str:
-    """``1234567`` → ``'1.23M'``; small numbers keep ``digits`` decimals; ``None``/NaN → ``'–'``."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    ax = abs(float(x))
-    if ax >= 1e4:
-        rounded = float(f"{float(x):.3g}")  # three significant digits: 12.3k, 123k, 1.23M
-        for bound, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if abs(rounded) >= bound:
-                return f"{rounded / bound:.3g}{suffix}" if abs(rounded) < bound * 1000 else f"{rounded / bound:,.0f}{suffix}"
-    return f"{x:,.{digits}f}"
-
-
-def fmt_money(x: float | None, currency: str = "$", digits: int = 0) -> str:
-    """Money with a currency symbol and k/M/B suffixes: ``fmt_money(1.5e6)`` → ``'$1.5M'``."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    sign = "-" if x < 0 else ""
-    return f"{sign}{currency}{fmt_number(abs(x), digits)}"
-
-
-def fmt_pct(x: float | None, digits: int = 1, signed: bool = False) -> str:
-    """A fraction as a percentage: ``fmt_pct(0.1234)`` → ``'12.3%'``."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x * 100:+.{digits}f}%" if signed else f"{x * 100:.{digits}f}%"
-
-
-def fmt_pp(x: float | None, digits: int = 1) -> str:
-    """A difference of two shares in percentage points: ``fmt_pp(0.021)`` → ``'+2.1 pp'``."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return f"{x * 100:+.{digits}f} pp"
-
-
-def fmt_interval(low: float, high: float, fmt=fmt_number, **kwargs: Any) -> str:
-    """A credible / confidence interval as ``'[low, high]'`` with the given formatter."""
-    return f"[{fmt(low, **kwargs)}, {fmt(high, **kwargs)}]"
+def fmt_interval(low: float, high: float, fmt=fmt.number, **kwargs: Any) -> str:  # noqa: D103 - transitional alias
+    return _fmt.interval(low, high, fmt, **kwargs)
 
 
 # --------------------------------------------------------------------------- display
@@ -186,11 +151,14 @@ def table(
     caption: str | None = None,
     index: bool = False,
     max_rows: int = 50,
+    headers: Mapping[str, str] | None = None,
     show: bool = True,
 ):
     """A readable HTML table: formatted columns, right-aligned numbers, at most ``max_rows`` rows.
 
-    ``formats`` maps a column to a format string (``"{:.1%}"``) or a callable.
+    ``formats`` maps a column to a format string (``"{:.1%}"``) or a callable (``fmt.money``…);
+    ``headers`` maps a column to the human header shown (``"prob_best"`` → ``"P(best)"``): tables
+    in a report's main body show human headers with units, identifiers stay in the JSON.
     """
     frame = frame.head(max_rows).copy()
     formats = dict(formats or {})
@@ -198,124 +166,86 @@ def table(
         f = formats.get(col)
         if f is None:
             if pd.api.types.is_float_dtype(frame[col]):
-                f = lambda v: fmt_number(v, 2) if abs(v) < 100 else fmt_number(v)  # noqa: E731
+                f = lambda v: fmt.number(v, 2) if abs(v) < 100 else fmt.number(v)  # noqa: E731
             elif pd.api.types.is_integer_dtype(frame[col]):
-                f = "{:,}"
+                f = fmt.count
             elif pd.api.types.is_datetime64_any_dtype(frame[col]):
-                f = lambda v: v.strftime("%Y-%m-%d")  # noqa: E731
+                f = fmt.date
         if f is not None:
             fn = f.format if isinstance(f, str) else f
-            frame[col] = frame[col].map(lambda v, fn=fn: "–" if _isnull(v) else fn(v))
-    markup = frame.to_html(index=index, escape=True, border=0, classes="pb-table", na_rep="–")
+            frame[col] = frame[col].map(lambda v, fn=fn: fmt.MISSING if fmt.is_missing(v) else fn(v))
+    if headers:
+        frame = frame.rename(columns=dict(headers))
+    markup = frame.to_html(index=index, escape=True, border=0, classes="pb-table", na_rep=fmt.MISSING)
     if caption:
         markup = f'<div class="pb-table-caption">{html.escape(caption)}</div>' + markup
     return _html(f'<div class="pb-table-wrap">{markup}</div>', show)
 
 
-def _isnull(v: Any) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+def data_banners(
+    warnings: Sequence[results.DataWarning] = (),
+    data_end: Any = None,
+    max_data_age_days: int = results.DEFAULT_MAX_DATA_AGE_DAYS,
+    show: bool = True,
+):
+    """The banners that open a report: stale data (warning) and every named data warning.
+
+    Shows nothing when the data are fresh and no assumption was broken.
+    """
+    parts = []
+    stale = results.freshness(data_end, max_data_age_days).sentence()
+    if stale:
+        parts.append(f'<div class="pb-banner pb-banner-warning"><b>Stale data.</b> {html.escape(stale)}</div>')
+    if warnings:
+        items = "".join(f"<li>{html.escape(w.sentence())}</li>" for w in warnings)
+        title = "One data warning" if len(warnings) == 1 else f"{len(warnings)} data warnings"
+        parts.append(f'<div class="pb-banner pb-banner-warning"><b>{title}</b>: the report ran, '
+                     f"with these adjustments.<ul>{items}</ul></div>")
+    if not parts:
+        return None
+    return _html("".join(parts), show)
+
+
+def glossary(terms: Mapping[str, str], show: bool = True):
+    """A definition list of the terms the report uses (for the appendix); each term gets an anchor ``#term-<slug>``."""
+    import re
+
+    rows = "".join(
+        f'<dt id="term-{re.sub(r"[^a-z0-9]+", "-", k.lower()).strip("-")}">{html.escape(k)}</dt><dd>{html.escape(v)}</dd>'
+        for k, v in terms.items()
+    )
+    return _html(f'<dl class="pb-glossary">{rows}</dl>', show)
 
 
 # --------------------------------------------------------------------------- results JSON
 
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy/pandas scalars, arrays, frames, dates and dataclasses into JSON-safe values.
-
-    NaN and infinities become ``None`` (JSON has no NaN).
-    """
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return to_jsonable(asdict(obj))
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, pd.DataFrame):
-        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
-    if isinstance(obj, pd.Series):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, np.ndarray, pd.Index)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, (pd.Timestamp, _dt.datetime)):
-        return obj.isoformat() if (obj.hour or obj.minute or obj.second) else obj.strftime("%Y-%m-%d")
-    if isinstance(obj, _dt.date):
-        return obj.isoformat()
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        value = float(obj)
-        return value if math.isfinite(value) else None
-    if obj is None or isinstance(obj, (str, int)):
-        return obj
-    if _isnull(obj):
-        return None
-    return str(obj)
-
-
-def write_json_atomic(data: Any, path: str | Path) -> Path:
-    """Write JSON to ``path`` via a temporary file and rename, so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(to_jsonable(data), fh, indent=2, allow_nan=False)
-            fh.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def read_json(path: str | Path) -> Any:
-    """The parsed JSON file at ``path``, or ``None`` when it is missing or unreadable."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
+to_jsonable = results.to_jsonable
+write_json_atomic = results.write_json_atomic
+read_json = results.read_json
+side_file = results.side_file
 
 
 def save_results(
     name: str,
-    results: Mapping[str, Any],
+    values: Mapping[str, Any],
     output_dir: str | Path,
     headline: Sequence[Tile] = (),
     data_period: tuple[Any, Any] | None = None,
+    interval: float | None = None,
+    warnings: Sequence[results.DataWarning] = (),
+    max_data_age_days: int = results.DEFAULT_MAX_DATA_AGE_DAYS,
     show: bool = True,
 ) -> Path:
     """Write ``<output_dir>/<name>.json``: the notebook's key results, machine-readable.
 
-    ``results`` holds the keys that schedulers and dashboards read (documented per notebook).
-    ``headline`` tiles are stored under ``"headline"`` for the index page; ``data_period``
-    (first, last date of the data used) under ``"meta"``. Returns the path written (end the
-    notebook's last line with ``;`` to keep it out of the report).
+    ``values`` holds the keys that schedulers and dashboards read (documented per notebook);
+    ``headline`` tiles feed the index page; ``data_period`` (first, last date of the data used),
+    ``interval`` (the mass of every interval) and the data's freshness go under ``"meta"``;
+    ``warnings`` under ``"warnings"``. Returns the path written (end the notebook's last line
+    with ``;`` to keep it out of the report).
     """
-    reserved = {"meta", "headline"} & set(results)
-    if reserved:
-        raise ValueError(f"results may not use the reserved keys {sorted(reserved)}")
-    payload = {
-        "meta": {
-            "notebook": name,
-            "schema_version": RESULTS_SCHEMA_VERSION,
-            "generated_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "data_period": list(data_period) if data_period else None,
-        },
-        "headline": [asdict(t) for t in headline],
-        **results,
-    }
-    path = write_json_atomic(payload, Path(output_dir) / f"{name}.json")
+    document = results.payload(name, values, headline, data_period, interval, warnings, max_data_age_days)
+    path = results.save(name, document, output_dir)
     if show:
         _html(f'<p class="pb-note">Key results saved as <code>{html.escape(path.name)}</code>.</p>', True)
-    return path
-
-
-def side_file(output_dir: str | Path, filename: str) -> Path:
-    """Path for an extra artefact written beside the report (for example ``personas.csv``)."""
-    path = Path(output_dir) / filename
-    path.parent.mkdir(parents=True, exist_ok=True)
     return path

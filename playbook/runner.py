@@ -168,17 +168,26 @@ def plan(
     return jobs
 
 
-def check_inputs(notebooks: Sequence[Notebook], data_dir: Path) -> dict[str, Path]:
+def check_inputs(notebooks: Sequence[Notebook], data_dir: Path, jobs: Sequence[Job] = ()) -> dict[str, Path]:
     """Check that each notebook's required files exist and satisfy their contracts.
 
-    Returns the files validated; raises :class:`ContractError` (listing every problem) otherwise.
+    A file may hold spellings of one label only when every job that reads it sets
+    ``merge_label_variants``. Returns the files validated; raises :class:`ContractError`
+    (listing every problem) otherwise.
     """
     if not data_dir.is_dir():
         raise UsageError(f"data folder not found: {data_dir}")
     files: dict[str, Path] = {}
+    readers: dict[str, list[bool]] = {}
+    by_name = {j.notebook.name: [] for j in jobs}
+    for j in jobs:
+        by_name[j.notebook.name].append(bool(j.parameters.get("merge_label_variants", False)))
     for nb in notebooks:
-        files.update(check_requirements(nb.requires, data_dir, purpose=f"notebook {nb.name!r}", optional=nb.optional))
-    validate_files(files)
+        mine = check_requirements(nb.requires, data_dir, purpose=f"notebook {nb.name!r}", optional=nb.optional)
+        files.update(mine)
+        for name in mine:
+            readers.setdefault(name, []).extend(by_name.get(nb.name) or [False])
+    validate_files(files, merge_label_variants=[n for n, flags in readers.items() if all(flags)])
     return files
 
 
@@ -418,7 +427,7 @@ def run(
     default_out = not (out_dir or cfg.get("out"))
     out = Path(out_dir or cfg.get("out") or default_out_dir()).resolve()
     job_list = plan(selected, out, data, cli_params, cfg)
-    validated = check_inputs(selected, data)  # raises before any folder exists
+    validated = check_inputs(selected, data, job_list)  # raises before any folder exists
 
     out.mkdir(parents=True, exist_ok=True)
     handler = _setup_logging(out, quiet)
@@ -446,6 +455,7 @@ def run(
                 "inputs": input_files(data),
                 "jobs": n_jobs,
                 "timeout_s": timeout,
+                "interval": interval_used(job_list),
             },
             "notebooks": [asdict(r) for r in results],
         }
@@ -465,6 +475,15 @@ def run(
     finally:
         log.removeHandler(handler)
         handler.close()
+
+
+def interval_used(job_list: Sequence[Job]) -> float | list[float] | None:
+    """The interval mass the run's notebooks used: one value when they agree, else the sorted distinct values."""
+    values = sorted({float(j.parameters.get("interval", j.notebook.parameters["interval"].default))
+                     for j in job_list if "interval" in j.notebook.parameters})
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else values
 
 
 def _execute_all(job_list: list[Job], out: Path, timeout: int, n_jobs: int, quiet: bool,

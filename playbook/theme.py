@@ -6,6 +6,9 @@ from collections.abc import Iterable
 
 import matplotlib as mpl
 import seaborn as sns
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from playbook import fmt
 
 #: Colour-blind-safe qualitative palette (Okabe & Ito), in a fixed order.
 PALETTE: tuple[str, ...] = (
@@ -76,3 +79,43 @@ def color_map(names: Iterable[str], highlight: str | None = None) -> dict[str, s
             out[name] = others[i % len(others)]
             i += 1
     return out
+
+
+# --------------------------------------------------------------------------- axes
+
+
+def _axis(ax, axis: str):
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    return ax.xaxis if axis == "x" else ax.yaxis
+
+
+def pct_axis(ax, axis: str = "y", decimals: int = 0) -> None:
+    """Tick labels of a fraction axis as percentages, at round steps (no labels repeated by rounding)."""
+    target = _axis(ax, axis)
+    target.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    target.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
+
+
+def money_axis(ax, axis: str = "y", currency: str = "$") -> None:
+    """Tick labels of a money axis in one scale for the whole axis (``$8k, $16k``; never ``$8,000`` beside ``$16k``)."""
+    target = _axis(ax, axis)
+    target.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+
+    def label(value, _pos):
+        scale = fmt.scale_for(target.get_view_interval())
+        return _mathtext_safe(fmt.money_scaled(value, scale, currency))
+
+    target.set_major_formatter(FuncFormatter(label))
+
+
+def count_axis(ax, axis: str = "y") -> None:
+    """Tick labels of a count axis (``12k``, ``1.2M``)."""
+    target = _axis(ax, axis)
+    target.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    target.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v)))
+
+
+def _mathtext_safe(text: str) -> str:
+    """Escape ``$`` so matplotlib does not read a currency symbol as the start of math text."""
+    return text.replace("$", r"\$")

@@ -94,3 +94,42 @@ def test_every_contract_lists_required_columns_first():
     for c in CONTRACTS.values():
         flags = [col.required for col in c.columns]
         assert flags == sorted(flags, reverse=True), c.name
+
+
+def _market(brands):
+    n = len(brands)
+    return pd.DataFrame({"period": ["2024-01-01"] * n, "region": [f"r{i}" for i in range(n)], "brand": brands,
+                         "revenue": [1.0] * n, "units": [1.0] * n})
+
+
+def test_spellings_of_one_label_are_refused_with_their_row_counts():
+    with pytest.raises(ContractError) as err:
+        validate(_market(["Bolt", "BOLT", "Bolt", "Acme"]), contract("market"), "market.csv")
+    text = str(err.value)
+    assert "column: brand" in text and "'Bolt' (2 rows), 'BOLT' (1 row)" in text and "merge_label_variants=true" in text
+
+
+def test_spellings_are_merged_into_the_most_frequent_when_asked():
+    from playbook.contracts import label_merges
+
+    out = validate(_market(["Bolt", "BOLT", "bolt ", "Bolt", "Acme"]), contract("market"), "market.csv", merge_label_variants=True)
+    assert out["brand"].tolist() == ["Bolt"] * 4 + ["Acme"]
+    (merge,) = label_merges(out)
+    assert (merge.column, merge.into, merge.rows) == ("brand", "Bolt", 2) and set(merge.spellings) == {"Bolt", "BOLT", "bolt"}
+
+
+def test_labels_inside_paths_and_open_segment_columns_are_checked():
+    paths = pd.DataFrame({"path": ["Search > email", "search > email"], "conversions": [1, 2], "value": [1, 1], "nulls": [0, 0]})
+    with pytest.raises(ContractError, match="'Search' \\(1 row\\), 'search' \\(1 row\\)"):
+        validate(paths, contract("paths"), "paths.csv")
+    merged = validate(paths, contract("paths"), "paths.csv", merge_label_variants=True)
+    assert merged["path"].tolist() == ["Search > email", "Search > email"]
+    exp = pd.DataFrame({"unit_id": ["u1", "u2", "u3"], "variant": ["A", "B", "A"], "converted": [0, 1, 0],
+                        "revenue": [0.0, 5.0, 0.0], "device": ["Mobile", "mobile", "desktop"]})
+    with pytest.raises(ContractError, match="column: device"):
+        validate(exp, contract("experiment"), "experiment.csv")
+
+
+def test_distinct_labels_are_left_alone():
+    out = validate(_market(["Acme", "Bolt", "Corex"]), contract("market"), "market.csv")
+    assert out.attrs["label_merges"] == []

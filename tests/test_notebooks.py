@@ -70,3 +70,13 @@ def test_discover_and_select_in_playbook_order(nb_dir):
     assert found["hello"].title == "Hello report" and found["hello"].requires == ["orders"]
     with pytest.raises(ParameterError, match="unknown notebook.*available: boom, crash, hello, sleepy"):
         select(["nope"], found)
+
+
+def test_notebooks_declare_what_they_produce_and_consume():
+    from conftest import ROOT
+
+    nbs = discover(ROOT / "notebooks")
+    assert "lift_tests.csv" in nbs["ab_test"].produces and "ab_test.json" in nbs["ab_test"].produces
+    assert "lift_tests.csv" in nbs["mmm"].consumes and "mmm.json" in nbs["attribution"].consumes
+    produced = {f for nb in nbs.values() for f in nb.produces}
+    assert all(f in produced for nb in nbs.values() for f in nb.consumes), "every consumed file has a producer"

@@ -1,0 +1,57 @@
+import io
+
+import numpy as np
+import pytest
+
+from playbook import mcmc
+
+
+def test_settings_check_their_values_and_build_sampler_arguments():
+    s = mcmc.Settings(draws=200, tune=100, chains=2, sampler="pymc", seed=3)
+    kw = s.sample_kwargs()
+    assert kw["draws"] == 200 and kw["tune"] == 100 and kw["nuts_sampler"] == "pymc" and kw["random_seed"] == 3
+    assert 1 <= kw["cores"] <= 2 and kw["progressbar"] is False
+    assert s.with_(draws=50).draws == 50 and s.total_draws == 400
+    assert "2 chains × 200 draws (100 warm-up), pymc" == s.describe()
+    with pytest.raises(ValueError, match="sampler"):
+        mcmc.Settings(sampler="gibbs")
+    with pytest.raises(ValueError):
+        mcmc.Settings(draws=0)
+
+
+def test_diagnostics_flag_what_misses_the_thresholds():
+    good = mcmc.Diagnostics(1.002, 800, 700, 0, chains=2, draws=1000)
+    assert good.converged and good.problems() == []
+    bad = mcmc.Diagnostics(1.03, 150, 100, 3, chains=2, draws=1000)
+    assert not bad.converged
+    assert bad.problems() == ["R-hat 1.030 above 1.01", "bulk ESS 150 below 200", "3 divergent transitions"]
+    single = mcmc.Diagnostics(float("nan"), 400, 400, 0, chains=1, draws=1000)
+    assert single.converged
+
+
+def test_progress_writes_lines_while_the_block_runs():
+    stream = io.StringIO()
+    import time
+
+    with mcmc.progress("tiny fit", mcmc.Settings(draws=10, tune=10, chains=1, sampler="pymc"), every_s=0.05, stream=stream):
+        time.sleep(0.3)
+    lines = stream.getvalue().splitlines()
+    assert any("tiny fit (1 chain × 10 draws (10 warm-up), pymc)" in ln and "s elapsed" in ln for ln in lines)
+    assert lines[-1].startswith("playbook progress: tiny fit: finished in")
+
+
+def test_sample_and_diagnostics_on_a_conjugate_normal_model():
+    import pymc as pm
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(0.5, 1.0, 200)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 10)
+        pm.Normal("y", mu, 1.0, observed=y)
+    idata = mcmc.sample(model, mcmc.Settings(draws=400, tune=400, chains=2, sampler="pymc", seed=1), label="normal mean")
+    post_mean = float(idata.posterior["mu"].mean())
+    exact = y.sum() / (len(y) + 1 / 100)  # conjugate posterior mean with prior sd 10
+    assert abs(post_mean - exact) < 4 * (1 / np.sqrt(len(y))) / np.sqrt(200)  # 4 Monte Carlo standard errors at ESS ≥ 200
+    diag = mcmc.diagnostics(idata, ["mu"])
+    assert diag.chains == 2 and diag.draws == 400 and diag.divergences == 0
+    assert diag.rhat_max < 1.02 and diag.ess_bulk_min > 200
