@@ -10,7 +10,7 @@ import pytest
 from scipy import integrate, special, stats
 
 from playbook import abtest as ab
-from playbook.demo.experiment import make
+from playbook.demo.abtest import make
 from playbook.demo.world import World
 
 # ----------------------------------------------------------------------------- closed forms from the issue

@@ -211,7 +211,7 @@ def test_model_comparison_shares_and_last_touch_bias():
 
 @pytest.fixture(scope="module")
 def demo_journeys():
-    from playbook.demo.journeys import make_journeys
+    from playbook.demo.attribution import make_journeys
     from playbook.demo.world import World
 
     tp, cv, truth = make_journeys(World())

@@ -8,7 +8,7 @@ import pytest
 from scipy.special import hyp2f1
 
 from playbook import clv
-from playbook.demo.customers import simulate_btyd_orders
+from playbook.demo.personas import simulate_btyd_orders
 
 
 def order_book() -> pd.DataFrame:
@@ -234,7 +234,7 @@ def test_p_alive_separates_the_demo_worlds_truly_alive_customers():
     """On the demo world (a mixture of five segments), P(alive) ranks truly alive above dropped-out customers: AUC ≥ 0.8 (measured 0.93)."""
     from sklearn.metrics import roc_auc_score
 
-    from playbook.demo import customers as demo_customers
+    from playbook.demo import personas as demo_customers
     from playbook.demo.world import World
 
     world = World()

@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from playbook import personas
-from playbook.demo import customers as demo_customers
+from playbook.demo import personas as demo_customers
 from playbook.demo.world import World
 
 

@@ -1,4 +1,4 @@
-"""Tests for playbook.demo.customers: contracts, size, truth, and the simulators against BG/NBD closed forms."""
+"""Tests for playbook.demo.personas: contracts, size, truth, and the simulators against BG/NBD closed forms."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scipy.special import hyp2f1
 
 from playbook import clv
 from playbook.contracts import contract, validate
-from playbook.demo import customers as part
+from playbook.demo import personas as part
 from playbook.demo import write_csv
 from playbook.demo.world import World
 

@@ -1,4 +1,4 @@
-"""Tests for playbook.demo.experiment: contract, size, truth, SRM option, reproducibility."""
+"""Tests for playbook.demo.abtest: contract, size, truth, SRM option, reproducibility."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from scipy.special import expit
 
 from playbook.contracts import contract, validate
-from playbook.demo import experiment, write_csv
+from playbook.demo import abtest as experiment
+from playbook.demo import write_csv
 from playbook.demo.world import World
 
 

@@ -1,4 +1,4 @@
-"""Demo part ``customers``: an order book (``orders.csv``), customer attributes (``customers.csv``) and truth.
+"""Demo part ``personas``: an order book (``orders.csv``), customer attributes (``customers.csv``) and truth.
 
 About 4,000 customers (``world.n(4000)``) are acquired between ``world.start`` and ``world.end``.
 Each belongs to one of five latent **true segments** (:data:`SEGMENTS`), and each segment has

@@ -1,4 +1,4 @@
-"""Tests for the demo part playbook.demo.journeys: contracts, size, truth, planted anomalies."""
+"""Tests for the demo part playbook.demo.attribution: contracts, size, truth, planted anomalies."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from playbook import contracts, funnel
 from playbook.demo import write_file
-from playbook.demo.journeys import conversion_probability, make, shapley_of_set
+from playbook.demo.attribution import conversion_probability, make, shapley_of_set
 from playbook.demo.world import World
 
 

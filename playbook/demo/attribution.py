@@ -1,4 +1,4 @@
-"""Demo part ``journeys``: the daily funnel by channel, raw customer journeys and KPI targets.
+"""Demo part ``attribution``: the daily funnel by channel, raw customer journeys and KPI targets.
 
 Writes three inputs of the attribution notebook and the truth they were drawn from:
 

@@ -1,4 +1,4 @@
-"""Demo part ``experiment``: Nimbus's checkout experiment, one row per randomized visitor.
+"""Demo part ``abtest``: Nimbus's checkout experiment, one row per randomized visitor.
 
 Visitors who reach the checkout are split equally between the current checkout ``A`` (control),
 a redesigned one-page checkout ``B`` (a real improvement, larger on mobile) and ``C`` (a new
