@@ -11,10 +11,11 @@ Rules (each broken assumption is named by :mod:`playbook.market.checks`):
 * **Rows sharing a key** (after label spellings were merged, or dates snapped to the month) are
   summed.
 * **Gaps**: a period missing *inside* a series' span (between its first and last row) is filled:
-  the series' ratio to the rest of the market (all other series in that period) is interpolated
-  linearly between its neighbouring periods and multiplied by the rest of the market in the missing
-  period, so the fill follows the market's seasonal swing. Where the rest of the market is empty or
-  zero the series itself is interpolated linearly. Revenue and units are filled alike.
+  the series' ratio to the rest of the market (the other series observed in the missing period and
+  in both neighbouring periods) is interpolated linearly between its neighbouring periods and
+  multiplied by that rest in the missing period, so the fill follows the market's seasonal swing.
+  Where the rest of the market is empty or zero the series itself is interpolated linearly. Revenue
+  and units are filled alike.
 * **Before its first and after its last row** a series counts as zero: a brand that enters or leaves
   the market, a region not yet covered.
 """
@@ -149,16 +150,32 @@ def fill_gaps(frame: pd.DataFrame, ids: list[str], periods: pd.DatetimeIndex) ->
 
 
 def _interpolate_by_rest(wide: pd.DataFrame) -> pd.DataFrame:
-    """Interior NaNs of each column filled from its ratio to the sum of the other columns (see the module)."""
+    """Interior NaNs of each column filled by the module's gap rule.
+
+    For a gap at t between the column's observed neighbours t0 < t < t1, the reference is the sum of
+    the other columns observed at t0, t and t1 (the same series in all three periods, so that a
+    whole region missing at t does not shrink the reference): the column's ratio to it is
+    interpolated linearly between t0 and t1 and multiplied by the reference at t. Without a positive
+    reference the column itself is interpolated linearly.
+    """
     values = wide.to_numpy(dtype=float)
-    total = np.nansum(values, axis=1, keepdims=True)
-    rest = total - np.nan_to_num(values)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = pd.DataFrame(np.where(rest > 0, values / rest, np.nan), index=wide.index, columns=wide.columns)
-    by_ratio = ratio.interpolate(limit_area="inside").to_numpy() * rest
-    linear = wide.interpolate(limit_area="inside").to_numpy()
-    usable = (rest > 0) & np.isfinite(by_ratio)
-    return pd.DataFrame(np.where(np.isnan(values), np.where(usable, by_ratio, linear), values), index=wide.index, columns=wide.columns)
+    observed = ~np.isnan(values)
+    out = values.copy()
+    for j in range(values.shape[1]):
+        seen = np.flatnonzero(observed[:, j])
+        for t in range(seen[0] + 1, seen[-1]) if len(seen) else ():
+            if observed[t, j]:
+                continue
+            t0, t1 = seen[seen < t][-1], seen[seen > t][0]
+            w = (t - t0) / (t1 - t0)
+            mask = observed[t0] & observed[t] & observed[t1]
+            mask[j] = False
+            r0, rt, r1 = values[t0, mask].sum(), values[t, mask].sum(), values[t1, mask].sum()
+            if r0 > 0 and rt > 0 and r1 > 0:
+                out[t, j] = ((1 - w) * values[t0, j] / r0 + w * values[t1, j] / r1) * rt
+            else:
+                out[t, j] = (1 - w) * values[t0, j] + w * values[t1, j]
+    return pd.DataFrame(out, index=wide.index, columns=wide.columns)
 
 
 def market_series(frame: pd.DataFrame, periods: pd.DatetimeIndex, value: str = "revenue") -> pd.Series:
