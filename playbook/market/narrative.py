@@ -8,6 +8,7 @@ the rules that use them; the report's appendix prints them (:func:`thresholds`).
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -175,7 +176,7 @@ def region_finding(r: MarketResult) -> str:
     """The fastest-growing region and the region ranked first for priority (or why there is no choice)."""
     top = r.priority
     if _no_gap(r):
-        why = "with no competitor in the data" if _single_brand(r) else "we hold the target share or more everywhere"
+        why = "there is no competitor in the data" if _single_brand(r) else "we hold the target share or more everywhere"
         first = f"No region has a share gap to close: {why}."
         return first if _single_region(r) else first + _fastest_clause(r)
     at_stake = (f"{fmt.money(top['priority_score'])} a year if we reach {fmt.pct(top['target_share'], 0)} share there "
@@ -457,7 +458,8 @@ def forecast_note(r: MarketResult) -> str:
                  f"happened, they fell inside it {fmt.pct(bt.coverage_calibrated, 0)} of the time; the model's own interval "
                  f"(dotted) caught only {fmt.pct(bt.coverage_model, 0)}. ")
     else:
-        text += "The band is the model's own interval, which tends to be too narrow (too few past forecasts to calibrate it). "
+        why = "no backtest ran to calibrate it" if bt is None else "too few past forecasts to calibrate it"
+        text += f"The band is the model's own interval, which tends to be too narrow ({why}). "
     if bt is not None:
         text += (f"The dashed line is one of those past forecasts; across all of them the forecast missed by "
                  f"{fmt.pct(bt.mape)} on average, against {fmt.pct(bt.seasonal_naive_mape)} for 'same {unit} last year'.")
@@ -562,7 +564,7 @@ def brief_risks(r: MarketResult) -> list[str]:
         if second["priority_score"] >= (1 - PRIORITY_CLOSE) * top["priority_score"]:
             out.append(f"{label(second['region'])} is within {fmt.pct(PRIORITY_CLOSE, 0)} of the score "
                        f"({fmt.money(second['priority_score'])})")
-    mine = [w for w in r.warnings if f"region {top['region']}" in w.rows]
+    mine = [w for w in r.warnings if re.match(rf"region {re.escape(str(top['region']))}[ ,:(]", w.rows)]
     if mine:
         out.append(f"{fmt.plural(len(mine), 'data warning')} on {name}")
     if not r.has_prior_year:

@@ -62,6 +62,16 @@ def panel(periods: int = 36, regions: dict | None = None, brands: dict | None = 
     return pd.concat(rows, ignore_index=True)
 
 
+def seasonal_series(n: int = 72, growth: float = 0.06, noise: float = 0.0, seed: int = 0) -> tuple[pd.Series, np.ndarray]:
+    """Monthly revenue with a known multiplicative seasonal index (mean 1) and yearly growth: (series, index)."""
+    index = np.array([0.85, 0.8, 0.9, 0.95, 1.0, 1.05, 1.0, 0.95, 1.0, 1.05, 1.2, 1.25])
+    index = index / index.mean()
+    months = pd.date_range("2019-01-01", periods=n, freq="MS")
+    rng = np.random.default_rng(seed)
+    values = 1e6 * (1 + growth) ** (np.arange(n) / 12) * index[months.month - 1] * rng.lognormal(0, noise, n)
+    return pd.Series(values, index=months), index
+
+
 def result(frame: pd.DataFrame | None = None, our_brand: str = "Us", **kwargs):
     """``analyze`` on a small panel without the forecast (fast): a MarketResult for narrative tests."""
     kwargs.setdefault("forecast_periods", 0)

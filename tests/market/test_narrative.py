@@ -103,7 +103,7 @@ def test_region_finding_branches(base, short):
     assert n.region_finding(ahead).startswith("No region has a share gap to close: we hold the target share")
     assert "fastest-growing" in n.region_finding(ahead)
     solo = result(panel(regions={"A": (100.0, 0.1)}, brands={"Us": (1.0, 0.0)}))
-    assert n.region_finding(solo) == "No region has a share gap to close: with no competitor in the data."
+    assert n.region_finding(solo) == "No region has a share gap to close: there is no competitor in the data."
     assert "fastest-growing" not in n.region_finding(short)
 
 
@@ -263,7 +263,7 @@ def test_forecast_sentence_note_and_titles(base):
     assert "calibrated on 10 past forecasts" in note and "caught only 60%" in note and "missed by 3.0% on average" in note
     assert "model's own interval, which tends to be too narrow" in n.forecast_note(fake_forecast(base, calibrated=False))
     no_bt = replace(fake_forecast(base, calibrated=False), backtest=None)
-    assert "dashed line" not in n.forecast_note(no_bt)
+    assert "dashed line" not in n.forecast_note(no_bt) and "no backtest ran" in n.forecast_note(no_bt)
 
 
 def test_calibration_banner_branches(base):
@@ -315,8 +315,9 @@ def test_brief_risks_from_the_checks(short):
     flat = result(panel(regions={"A": (100.0, 0.0)}, noise=0.08, seed=3))
     assert "A's growth interval includes 0" in n.brief_risks(flat)
     assert n.brief(flat)[0]["decision"].startswith("Close the share gap in A:")
-    warned = replace(close, warnings=[DataWarning("market.csv", "region A (every brand): no rows for 2023-06-01", "x", "y")])
-    assert "1 data warning on A" in n.brief_risks(warned)
+    warned = replace(close, warnings=[DataWarning("market.csv", "region A (every brand): no rows for 2023-06-01", "x", "y"),
+                                      DataWarning("market.csv", "region AB: no revenue in 2023-06-01", "x", "y")])
+    assert "1 data warning on A" in n.brief_risks(warned)  # region AB's warning is not A's
     risks = n.brief_risks(short)
     assert any("no growth rate for" in r for r in risks) and any("under two years" in r for r in risks)
     assert "A's growth rate is unknown" in n.brief(short)[0]["evidence"]

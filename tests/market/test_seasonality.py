@@ -8,14 +8,7 @@ import pytest
 
 from playbook.market import seasonality as m
 
-
-def seasonal_series(n: int = 72, growth: float = 0.06, noise: float = 0.0, seed: int = 0) -> tuple[pd.Series, np.ndarray]:
-    index = np.array([0.85, 0.8, 0.9, 0.95, 1.0, 1.05, 1.0, 0.95, 1.0, 1.05, 1.2, 1.25])
-    index = index / index.mean()
-    months = pd.date_range("2019-01-01", periods=n, freq="MS")
-    rng = np.random.default_rng(seed)
-    values = 1e6 * (1 + growth) ** (np.arange(n) / 12) * index[months.month - 1] * rng.lognormal(0, noise, n)
-    return pd.Series(values, index=months), index
+from .builders import seasonal_series
 
 
 def test_stl_recovers_seasonal_index_and_names_peaks():
