@@ -327,8 +327,9 @@ def hhi_trend(r: MarketResult) -> Figure:
     ax.set_ylim(0, top)
     names = (f"unconcentrated (< {fmt.count(narrative.HHI_MODERATE)})", "moderately concentrated",
              f"highly concentrated (> {fmt.count(narrative.HHI_HIGH)})")
-    for (low, high), text in zip(bands, names):
-        ax.annotate(text, (hhi.index[0], (low + min(high, top)) / 2), fontsize=8.5, color=theme.COLORS["neutral"], va="center")
+    for (low, high), text in zip(bands, names):  # at the right end, near each band's lower edge
+        ax.annotate(text, (hhi.index[-1], low + 0.08 * (min(high, top) - low)), fontsize=8.5, color=theme.COLORS["neutral"],
+                    ha="right", va="bottom")
     theme.count_axis(ax)
     ax.set_ylabel(f"HHI (0–10,000, rolling {narrative.share_window_label(r)})")
     ax.set_title("Market concentration over time (Herfindahl–Hirschman index)")
