@@ -362,7 +362,8 @@ def period_frequency(periods: Iterable) -> str:
     median = float(np.median(gaps))
     if 6.5 <= median <= 7.5:
         if not np.allclose(gaps % 7, 0):
-            raise ValueError(f"weekly periods must be whole weeks apart; found gaps of {sorted(set(gaps.round(1)))} days")
+            odd = sorted({float(g) for g in gaps.round(1) if g % 7})[:5]
+            raise ValueError(f"weekly periods must be whole weeks apart; found gaps of {odd} days")
         return "weekly"
     if 27.5 <= median <= 31.5:
         return "monthly"

@@ -330,8 +330,8 @@ def growth_capture_sentence(r: MarketResult) -> str:
                 f"{fmt.pct(ours['share_of_growth'], 0)} of that increase.")
     if change < 0:
         mine = ours["revenue_last"] - ours["revenue_prior"]
-        return (f"The market lost {fmt.money(-change)} in a year; {_h(r.our_brand)}'s own revenue "
-                f"{'rose' if mine > 0 else 'fell' if mine < 0 else 'held'} by {fmt.money(abs(mine))}.")
+        return (f"The market lost {fmt.money(-change)} in a year; {_h(r.our_brand)}'s own revenue changed by "
+                f"{'+' if mine >= 0 else ''}{fmt.money(mine)}.")
     return "The market's revenue did not change on the year, so there is no growth to share out."
 
 

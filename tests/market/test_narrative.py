@@ -185,9 +185,9 @@ def test_share_sentences(base, threat, short):
 def test_growth_capture_sentence_grew_shrank_flat_and_short(base, short):
     assert n.growth_capture_sentence(base).startswith("The market added $") and "of that increase" in n.growth_capture_sentence(base)
     falling = result(panel(regions={"A": (100.0, -0.2)}, brands={"Us": (1.0, 1.0), "Them": (3.0, 0.0)}))
-    assert n.growth_capture_sentence(falling).startswith("The market lost $") and "own revenue rose" in n.growth_capture_sentence(falling)
+    assert n.growth_capture_sentence(falling).startswith("The market lost $") and "own revenue changed by +$" in n.growth_capture_sentence(falling)
     falling_us = result(panel(regions={"A": (100.0, -0.2)}, brands={"Us": (1.0, -0.3), "Them": (1.0, 0.0)}))
-    assert "own revenue fell" in n.growth_capture_sentence(falling_us)
+    assert "own revenue changed by -$" in n.growth_capture_sentence(falling_us)
     flat = result(panel(regions={"A": (100.0, 0.0)}, swing=0.0, brands={"Us": (1.0, 0.0), "Them": (1.0, 0.0)}))
     assert "did not change on the year" in n.growth_capture_sentence(flat)
     assert "they are not shown" in n.growth_capture_sentence(short)
