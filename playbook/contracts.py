@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -347,6 +348,40 @@ def _paths_not_empty(frame: pd.DataFrame) -> list[Violation]:
     return []
 
 
+def period_frequency(periods: Iterable) -> str:
+    """``'monthly'`` or ``'weekly'``: how often the distinct ``periods`` are observed, from their spacing.
+
+    Monthly: the median gap between consecutive distinct periods is 27.5–31.5 days (a missing
+    month makes one gap longer). Weekly: the median gap is 7 days and every gap is a whole number of
+    weeks. Raises ``ValueError`` saying what was found otherwise, or for fewer than two distinct periods.
+    """
+    values = pd.DatetimeIndex(pd.unique(pd.to_datetime(pd.Series(list(periods))).dropna())).sort_values()
+    if len(values) < 2:
+        raise ValueError(f"found {len(values)} distinct period(s); months or weeks cannot be told apart, and no change measured")
+    gaps = np.asarray((values[1:] - values[:-1]) / pd.Timedelta(days=1), dtype=float)
+    median = float(np.median(gaps))
+    if 6.5 <= median <= 7.5:
+        if not np.allclose(gaps % 7, 0):
+            odd = sorted({float(g) for g in gaps.round(1) if g % 7})[:5]
+            raise ValueError(f"weekly periods must be whole weeks apart; found gaps of {odd} days")
+        return "weekly"
+    if 27.5 <= median <= 31.5:
+        return "monthly"
+    raise ValueError(f"the median gap between periods is {median:g} days, neither a month nor a week")
+
+
+def _market_periods(frame: pd.DataFrame) -> list[Violation]:
+    """market.csv: at least two distinct periods, spaced a month or a week apart (the analysis needs both)."""
+    try:
+        period_frequency(frame["period"])
+    except ValueError as err:
+        first = pd.DatetimeIndex(sorted(frame["period"].dropna().unique()))[:3]
+        mask = frame["period"].isin(first)
+        return [Violation("period", f"must hold at least two distinct periods, a month or a week apart: {err}",
+                          _offending(frame, mask, ["period", "region", "brand"]), int(mask.sum()))]
+    return []
+
+
 # --------------------------------------------------------------------------- the contracts
 
 NUM0 = dict(min=0.0)
@@ -367,6 +402,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("channel", "str", required=False, label=True),
             ),
             unique_together=("period", "region", "brand", "category", "channel"),
+            checks=(_market_periods,),
         ),
         Contract(
             "orders",

@@ -98,7 +98,8 @@ def test_every_contract_lists_required_columns_first():
 
 def _market(brands):
     n = len(brands)
-    return pd.DataFrame({"period": ["2024-01-01"] * n, "region": [f"r{i}" for i in range(n)], "brand": brands,
+    return pd.DataFrame({"period": ["2024-01-01", "2024-02-01"] * (n // 2) + ["2024-01-01"] * (n % 2),
+                         "region": [f"r{i}" for i in range(n)], "brand": brands,
                          "revenue": [1.0] * n, "units": [1.0] * n})
 
 
@@ -133,3 +134,14 @@ def test_labels_inside_paths_and_open_segment_columns_are_checked():
 def test_distinct_labels_are_left_alone():
     out = validate(_market(["Acme", "Bolt", "Corex"]), contract("market"), "market.csv")
     assert out.attrs["label_merges"] == []
+
+
+def test_market_needs_two_periods_a_month_or_a_week_apart():
+    one = pd.DataFrame({"period": ["2024-01-01"] * 2, "region": ["n", "s"], "brand": ["x"] * 2, "revenue": [1, 2], "units": [1, 1]})
+    with pytest.raises(ContractError, match=r"column: period\n.*at least two distinct periods.*found 1 distinct period"):
+        validate(one, contract("market"), "market.csv")
+    daily = one.assign(period=["2024-01-01", "2024-01-02"])
+    with pytest.raises(ContractError, match="neither a month nor a week"):
+        validate(daily, contract("market"), "market.csv")
+    weekly = pd.concat([one, one]).assign(period=["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-29"], region=list("nsew"))
+    assert len(validate(weekly, contract("market"), "market.csv")) == 4  # a missing week is fine

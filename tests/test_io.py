@@ -65,11 +65,12 @@ def test_rows_until_cuts_at_the_observation_end_and_normalizes_dates():
 
 
 def test_load_merges_label_spellings_and_names_them_as_warnings(tmp_path):
-    pd.DataFrame({"period": ["2024-01-01", "2024-01-01"], "region": ["n", "s"], "brand": ["Bolt", "BOLT"],
+    pd.DataFrame({"period": ["2024-01-01", "2024-02-01"], "region": ["n", "s"], "brand": ["Bolt", "BOLT"],
                   "revenue": [1.0, 2.0], "units": [1.0, 1.0]}).to_csv(tmp_path / "market.csv", index=False)
     frame = io.load("market", tmp_path, merge_label_variants=True)
     (warning,) = io.loaded_warnings(frame, None)
     assert warning.file == "market.csv" and "'BOLT'" in warning.assumption and "merged into" in warning.action
-    pd.DataFrame({"period": ["2024-01-01"], "region": ["n"], "brand": ["Bolt"], "revenue": [1.0], "units": [1.0]}).to_csv(
+    pd.DataFrame({"period": ["2024-01-01", "2024-02-01"], "region": ["n"] * 2, "brand": ["Bolt"] * 2, "revenue": [1.0] * 2,
+                  "units": [1.0] * 2}).to_csv(
         tmp_path / "market.csv", index=False)
     assert io.loaded_warnings(io.load("market", tmp_path, merge_label_variants=True)) == []

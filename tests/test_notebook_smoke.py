@@ -14,6 +14,9 @@ REQUIRED_KEYS = {
     "market_analysis": [
         "market.revenue_last_12m", "market.yoy_growth", "market.cagr", "brands.*.share_last_12m", "brands.*.share_change_pp",
         "regions.*.yoy_growth", "regions.*.our_share", "regions.*.priority_rank", "forecast",
+        "regions.*.trend_growth", "regions.*.trend_growth_lower", "regions.*.trend_growth_upper",
+        "forecast_model.total.mean", "forecast_model.total.lower", "forecast_model.total.upper",
+        "brief",
     ],
     "personas": [
         "clv.bgnbd.r", "clv.bgnbd.alpha", "clv.bgnbd.a", "clv.bgnbd.b", "clv.gamma_gamma.p", "clv.gamma_gamma.q",

@@ -14,10 +14,16 @@ import pandas as pd
 import pytest
 
 from playbook import io
-from playbook import market as m
 from playbook.demo import write_csv
 from playbook.demo.market import make
 from playbook.demo.world import World
+from playbook.market import analyze, growth, regions, seasonality, shares
+from playbook.market import panel as panel_mod
+
+
+@pytest.fixture(scope="module")
+def prepared(demo):
+    return panel_mod.prepare(demo[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +52,7 @@ def test_panel_shape_follows_the_world(demo):
     assert panel["category"].nunique() == 3
     ours = panel.loc[panel["brand"] == world.our_brand, "period"]
     assert ours.min() == pd.Timestamp("2023-01-01") == pd.Timestamp(truth["launch_period"])  # launch at world.start
-    assert m.detect_frequency(panel["period"]).name == "monthly"
+    assert panel_mod.detect_frequency(panel["period"]).name == "monthly"
 
 
 def test_truth_is_json_safe_and_self_consistent(demo):
@@ -73,42 +79,41 @@ def test_same_seed_same_data_and_scale_changes_categories():
     assert small["market.csv"]["category"].nunique() == 1 and truth["categories"] == ["basic"]
 
 
-def test_recovers_market_growth(demo):
-    _, panel, truth = demo
-    s = m.market_series(panel, m.detect_frequency(panel["period"]))
+def test_recovers_market_growth(demo, prepared):
+    _, _, truth = demo
+    s = panel_mod.market_series(prepared.frame, prepared.calendar)
     assert s.iloc[-12:].sum() == pytest.approx(truth["market"]["revenue_last_12m"], rel=0.02)
-    assert m.yoy_growth(s, 12) == pytest.approx(truth["market"]["yoy_growth"], abs=0.035)
-    rate, years = m.cagr(s, 12)
+    assert growth.yoy_growth(s, 12) == pytest.approx(truth["market"]["yoy_growth"], abs=0.035)
+    rate, years = growth.cagr(s, 12)
     assert years == truth["market"]["cagr_years"]
     assert rate == pytest.approx(truth["market"]["cagr"], abs=0.005)
 
 
-def test_recovers_brand_shares_prices_and_threat(demo):
-    world, panel, truth = demo
-    bt = m.brand_table(panel, 12, world.our_brand).set_index("brand")
+def test_recovers_brand_shares_prices_and_threat(demo, prepared):
+    world, _, truth = demo
+    bt = shares.brand_table(prepared.frame, prepared.calendar, 12, world.our_brand).set_index("brand")
     for brand, t in truth["brands"].items():
         assert bt.loc[brand, "share_last"] == pytest.approx(t["share_last_12m"], abs=0.005), brand
         assert bt.loc[brand, "share_change_pp"] == pytest.approx(t["share_change_pp"], abs=0.5), brand
         assert bt.loc[brand, "relative_price"] == pytest.approx(t["relative_price"], rel=0.02), brand
-    assert m.biggest_threat(bt.reset_index(), world.our_brand) == truth["rising_threat"]
-    assert m.herfindahl(bt["share_last"]) == pytest.approx(truth["market"]["hhi_last_12m"], abs=50)
+    assert shares.biggest_threat(bt.reset_index(), world.our_brand) == truth["rising_threat"]
+    assert shares.herfindahl(bt["share_last"]) == pytest.approx(truth["market"]["hhi_last_12m"], abs=50)
 
 
-def test_recovers_regions(demo):
-    world, panel, truth = demo
-    rt = m.region_table(panel, world.our_brand, 12).set_index("region")
-    freq = m.detect_frequency(panel["period"])
+def test_recovers_regions(demo, prepared):
+    world, _, truth = demo
+    rt = regions.region_table(prepared.frame, prepared.calendar, world.our_brand, 12).set_index("region")
+    trends = regions.region_trends(prepared.frame, prepared.calendar, 12, 0.9)
     for region, t in truth["regions"].items():
         assert rt.loc[region, "yoy_growth"] == pytest.approx(t["yoy_growth"], abs=0.07), region
         assert rt.loc[region, "our_share"] == pytest.approx(t["our_share"], abs=0.005), region
         # the trend regression uses all 60 months: much tighter than YoY (error sd 0.25 pp over seeds)
-        tg = m.trend_growth(m.market_series(panel.loc[panel["region"] == region], freq), 12)
-        assert tg.rate == pytest.approx(truth["region_growth"][region], abs=0.015), region
+        assert trends[region].rate == pytest.approx(truth["region_growth"][region], abs=0.015), region
 
 
-def test_recovers_seasonality(demo):
-    _, panel, truth = demo
-    season = m.stl_seasonality(m.market_series(panel, m.detect_frequency(panel["period"])), 12)
+def test_recovers_seasonality(demo, prepared):
+    _, _, truth = demo
+    season = seasonality.stl_seasonality(panel_mod.market_series(prepared.frame, prepared.calendar), 12)
     assert season.peak_months == truth["seasonal_peak_months"]
     assert season.trough_month == truth["seasonal_trough_month"]
     for month, value in truth["seasonal_index"].items():
@@ -118,7 +123,9 @@ def test_recovers_seasonality(demo):
 @pytest.mark.slow
 def test_full_analysis_recovers_truth_and_forecasts_the_next_year(demo):
     world, panel, truth = demo
-    r = m.analyze(panel, world.our_brand, forecast_periods=12).results()
+    result = analyze(panel, world.our_brand, forecast_periods=12)
+    assert [w.rows for w in result.warnings] == [f"brand {world.our_brand}: no rows before {truth['launch_period']}"]
+    r = result.results()
     assert r["market"]["yoy_growth"] == pytest.approx(truth["market"]["yoy_growth"], abs=0.035)
     assert r["brands"][world.our_brand]["share_last_12m"] == pytest.approx(truth["brands"][world.our_brand]["share_last_12m"], abs=0.005)
     assert r["biggest_threat"] == truth["rising_threat"]
@@ -140,5 +147,7 @@ def test_full_analysis_recovers_truth_and_forecasts_the_next_year(demo):
     # the model's own interval under-covers the backtest's actuals; the calibrated one is near nominal
     assert fm["coverage_before"] < 0.8
     assert fm["coverage_after"] == pytest.approx(0.9, abs=0.07)
+    # the total over the next year: its calibrated interval holds the noise-free total
+    assert fm["total"]["lower"] < expected.sum() < fm["total"]["upper"]
     model = fm["model_interval"]
     assert ((fc["upper"] - fc["lower"]) > (model["upper"] - model["lower"])).all()
