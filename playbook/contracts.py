@@ -42,6 +42,37 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Companions:
+    """Columns that go together: a file with one of them must have all of them.
+
+    ``hint`` says what to do when one is missing (what to export, or how the analysis would
+    otherwise proceed); it ends the error message. Declared on a contract as
+    ``Contract(..., companions=(Companions(("revenue_sum", "revenue_sum_sq"), hint="..."),))``.
+    """
+
+    columns: tuple[str, ...]
+    hint: str = ""
+
+    def violation(self, present: Iterable[str]) -> Violation | None:
+        """The broken rule when some but not all of the columns are in ``present``, else ``None``."""
+        have = [c for c in self.columns if c in set(present)]
+        lacking = [c for c in self.columns if c not in have]
+        if not have or not lacking:
+            return None
+        rule = f"{self.describe()}: the file has {_and(have)} but not {_and(lacking)}"
+        return Violation(", ".join(lacking), rule + (f"; {self.hint}" if self.hint else ""))
+
+    def describe(self) -> str:
+        """The rule in words: ``'revenue_sum and revenue_sum_sq go together'``."""
+        return f"{_and(self.columns)} go together"
+
+
+def _and(names: Iterable[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@dataclass(frozen=True)
 class Contract:
     """The schema of one input file. Columns it does not name are allowed (controls, segments)
     as long as their names are snake_case."""
@@ -57,6 +88,8 @@ class Contract:
     checks: tuple[Callable[[pd.DataFrame], list[Violation]], ...] = ()
     #: text columns the contract does not name are labels too (A/B segments, customer attributes)
     open_labels: bool = False
+    #: groups of columns that go together (one present requires the others), see :class:`Companions`
+    companions: tuple[Companions, ...] = ()
 
     @property
     def required(self) -> list[str]:
@@ -195,6 +228,7 @@ def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame
         violations.append(
             Violation(", ".join(missing), f"required column(s) missing; the file has: {', '.join(map(str, frame.columns))}")
         )
+    violations += [v for group in contract.companions if (v := group.violation(frame.columns)) is not None]
     if violations:
         raise ContractError(file, violations)
     key = _key(contract)

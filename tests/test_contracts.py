@@ -133,3 +133,35 @@ def test_labels_inside_paths_and_open_segment_columns_are_checked():
 def test_distinct_labels_are_left_alone():
     out = validate(_market(["Acme", "Bolt", "Corex"]), contract("market"), "market.csv")
     assert out.attrs["label_merges"] == []
+
+
+def test_companion_columns_go_together_with_a_clear_message():
+    from playbook.contracts import Column, Companions, Contract
+
+    totals = Contract(
+        "totals", "Per-arm totals.",
+        (Column("arm", "str"), Column("units", "int"), Column("value_sum", "float", required=False),
+         Column("value_sum_sq", "float", required=False)),
+        companions=(Companions(("value_sum", "value_sum_sq"), hint="export SUM(value * value) per arm, or drop value_sum"),),
+    )
+    frame = pd.DataFrame({"arm": ["a", "b"], "units": [10, 12], "value_sum": [5.0, 7.0]})
+    with pytest.raises(ContractError) as err:
+        validate(frame, totals, "totals.csv")
+    (v,) = err.value.violations
+    assert v.column == "value_sum_sq"
+    assert v.rule == ("value_sum and value_sum_sq go together: the file has value_sum but not value_sum_sq; "
+                      "export SUM(value * value) per arm, or drop value_sum")
+    # neither, or both, is fine
+    validate(frame.drop(columns="value_sum"), totals)
+    validate(frame.assign(value_sum_sq=[9.0, 11.0]), totals)
+
+
+def test_data_readme_states_every_companion_rule():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
+    for c in CONTRACTS.values():
+        section = text.split(f"### `{c.name}.csv`")[1].split("\n### ")[0]
+        for group in c.companions:
+            words = " and ".join(f"`{col}`" for col in group.columns)
+            assert f"{words} go together" in section, (c.name, group.columns)
