@@ -187,7 +187,7 @@ def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series
             bad = present & (values % 1 != 0)
             rule = "must be a whole number"
     else:
-        values = raw.astype("string").str.strip()
+        values = as_text(raw).str.strip()
         bad = pd.Series(False, index=raw.index)
         rule = ""
     if bad.any():
@@ -208,6 +208,20 @@ def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series
     if col.kind == "int" and not values.isna().any():
         values = values.astype("int64")
     return values, problems
+
+
+def text_columns(contract: Contract) -> list[str]:
+    """The columns ``contract`` declares as text (``str``): identifiers and labels, read and kept as text."""
+    return [c.name for c in contract.columns if c.kind == "str"]
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """``values`` as text, numbers written as whole numbers where they are (``1.0`` → ``'1'``, as a file stores an id)."""
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return values.astype("string")
+    if pd.api.types.is_integer_dtype(values):
+        return values.astype("Int64").astype("string")
+    return values.map(lambda v: v if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else repr(float(v)))).astype("string")
 
 
 def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame>", merge_label_variants: bool = False) -> pd.DataFrame:
