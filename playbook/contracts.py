@@ -159,8 +159,16 @@ def _offending(frame: pd.DataFrame, mask: pd.Series, columns: Iterable[str]) -> 
     return rows
 
 
-def _key(contract: Contract) -> list[str]:
-    return [c.name for c in contract.columns if c.unique][:1] or list(contract.unique_together)[:2]
+def identifying_columns(contract: Contract) -> list[str]:
+    """The columns that say which row is which, shown beside every offending row.
+
+    The unique id (``order_id``), else the columns unique together (``period, region, brand, …``
+    for ``market.csv``), else the required text and date columns (``journey_id, timestamp, channel``).
+    """
+    unique = [c.name for c in contract.columns if c.unique]
+    if unique or contract.unique_together:
+        return list(dict.fromkeys([*unique[:1], *contract.unique_together]))
+    return [c.name for c in contract.columns if c.required and c.kind in ("str", "date", "datetime")]
 
 
 def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series, list[Violation]]:
@@ -204,7 +212,7 @@ def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series
     if col.unique:
         dup = values.duplicated(keep=False) & present
         if dup.any():
-            problems.append(Violation(col.name, "must be unique", _offending(frame, dup, [col.name]), int(dup.sum())))
+            problems.append(Violation(col.name, "must be unique", _offending(frame, dup, key + [col.name]), int(dup.sum())))
     if col.kind == "int" and not values.isna().any():
         values = values.astype("int64")
     return values, problems
@@ -245,7 +253,7 @@ def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame
     violations += [v for group in contract.companions if (v := group.violation(frame.columns)) is not None]
     if violations:
         raise ContractError(file, violations)
-    key = _key(contract)
+    key = identifying_columns(contract)
     out = frame.copy()
     for col in contract.columns:
         if col.name in frame.columns:
@@ -373,6 +381,33 @@ def _weekly(frame: pd.DataFrame) -> list[Violation]:
     return []
 
 
+def _period_starts(frame: pd.DataFrame) -> list[Violation]:
+    """market.csv: each period is the first day of its month (a monthly panel) or of its week (a weekly panel).
+
+    A weekly panel has every period on one weekday. When neither holds, the panel is judged monthly
+    if most distinct periods are the 1st of a month, else weekly on its most common weekday, and the
+    rows that break that reading are shown.
+    """
+    periods = frame["period"]
+    distinct = pd.Series(periods.dropna().unique())
+    if distinct.empty:
+        return []
+    first = distinct.dt.day == 1
+    weekday = int(distinct.dt.weekday.mode().iloc[0])
+    if first.all() or (distinct.dt.weekday == weekday).all():
+        return []
+    if first.mean() >= 0.5:
+        bad = periods.dt.day != 1
+        rule = (f"must be the first day of the month or week: the panel is monthly ({int(first.sum())} of {len(distinct)} "
+                "periods are the 1st of a month), so every period should be the 1st (e.g. 2024-03-01 for March 2024)")
+    else:
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=weekday)  # 2024-01-01 is a Monday
+        bad = periods.dt.weekday != weekday
+        rule = (f"must be the first day of the month or week: the panel is weekly (most periods are {day:%A}s), "
+                f"so every period should be the {day:%A} that starts its week")
+    return [Violation("period", rule, _offending(frame, bad, ["period", "region", "brand", "category", "channel"]), int(bad.sum()))]
+
+
 def _conversions_le_units(frame: pd.DataFrame) -> list[Violation]:
     bad = frame["conversions"] > frame["units"]
     if bad.any():
@@ -415,6 +450,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("channel", "str", required=False, label=True),
             ),
             unique_together=("period", "region", "brand", "category", "channel"),
+            checks=(_period_starts,),
         ),
         Contract(
             "orders",

@@ -165,3 +165,34 @@ def test_data_readme_states_every_companion_rule():
         for group in c.companions:
             words = " and ".join(f"`{col}`" for col in group.columns)
             assert f"{words} go together" in section, (c.name, group.columns)
+
+
+def _panel(periods, regions=("north", "south"), brands=("Acme", "Bolt")):
+    rows = [(p, r, b) for p in periods for r in regions for b in brands]
+    frame = pd.DataFrame(rows, columns=["period", "region", "brand"])
+    return frame.assign(revenue=10.0, units=1.0)
+
+
+def test_offending_rows_show_the_identifying_columns_of_the_file():
+    frame = _panel(["2024-01-01", "2024-02-01"])
+    frame.loc[3, "revenue"] = -5.0
+    with pytest.raises(ContractError) as err:
+        validate(frame, contract("market"), "market.csv")
+    rows = err.value.violations[0].rows
+    assert list(rows.columns) == ["line", "period", "region", "brand", "revenue"]
+    assert rows.iloc[0][["line", "region", "brand"]].tolist() == [5, "south", "Bolt"]
+
+
+def test_market_periods_must_start_their_month_or_week():
+    monthly = _panel(["2024-01-01", "2024-02-01", "2024-03-15"])
+    with pytest.raises(ContractError) as err:
+        validate(monthly, contract("market"), "market.csv")
+    (v,) = err.value.violations
+    assert v.column == "period" and "first day of the month or week" in v.rule and "monthly" in v.rule
+    assert v.count == 4 and set(v.rows["period"].astype(str).str[:10]) == {"2024-03-15"}
+    assert "brand" in v.rows.columns
+    # a weekly panel: every period on one weekday (here Mondays), whatever the day of the month
+    validate(_panel(["2024-01-01", "2024-01-08", "2024-01-15"]), contract("market"))
+    validate(_panel(["2024-01-07", "2024-01-14"]), contract("market"))  # Sundays start the week, too
+    with pytest.raises(ContractError, match="weekly \\(most periods are Mondays\\)"):
+        validate(_panel(["2024-01-08", "2024-01-15", "2024-01-22", "2024-01-24"]), contract("market"))
