@@ -267,32 +267,40 @@ def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame
             col = Column(name, template.kind, min=template.min, nullable=template.nullable)
             out[name], problems = _coerce(frame, col, key)
             violations += problems
+    if violations:
+        raise ContractError(file, violations)
+    merges: list[LabelMerge] = []
+    for col in label_columns(contract, out):
+        groups = near_duplicate_labels(out[col.name], col.label_sep)
+        if not groups:
+            continue
+        if merge_label_variants:
+            out[col.name], done = _merge_labels(out[col.name], groups, col.label_sep)
+            merges += [LabelMerge(col.name, into, spellings, rows) for into, spellings, rows in done]
+        else:
+            listing = "; ".join(", ".join(f"{s!r} ({n:,} row{'s' if n != 1 else ''})" for s, n in g) for g in groups)
+            violations.append(Violation(
+                col.name,
+                f"labels that differ only in case, spacing or punctuation name one thing: {listing}; "
+                "fix the file, or pass -p merge_label_variants=true to merge each into its most frequent spelling",
+            ))
+    # uniqueness is judged on the labels as the analysis will see them: merged spellings may collide
+    after = f" (after merging spellings of {', '.join(sorted({m.column for m in merges}))})" if merges else ""
+    merged_cols = {m.column for m in merges}
+    for col in contract.columns:
+        if col.unique and col.name in merged_cols:
+            dup = out[col.name].duplicated(keep=False) & out[col.name].notna()
+            if dup.any():
+                violations.append(Violation(col.name, "must be unique" + after, _offending(out, dup, key + [col.name]), int(dup.sum())))
     together = [c for c in contract.unique_together if c in out.columns]
-    if together and not violations:
+    if together:
         dup = out.duplicated(subset=together, keep=False)
         if dup.any():
-            violations.append(
-                Violation(", ".join(together), "each combination must appear once", _offending(out, dup, together), int(dup.sum()))
-            )
+            violations.append(Violation(", ".join(together), "each combination must appear once" + after,
+                                        _offending(out, dup, together), int(dup.sum())))
     if not violations:
         for check in contract.checks:
             violations += check(out)
-    merges: list[LabelMerge] = []
-    if not violations:
-        for col in label_columns(contract, out):
-            groups = near_duplicate_labels(out[col.name], col.label_sep)
-            if not groups:
-                continue
-            if merge_label_variants:
-                out[col.name], done = _merge_labels(out[col.name], groups, col.label_sep)
-                merges += [LabelMerge(col.name, into, spellings, rows) for into, spellings, rows in done]
-            else:
-                listing = "; ".join(", ".join(f"{s!r} ({n:,} row{'s' if n != 1 else ''})" for s, n in g) for g in groups)
-                violations.append(Violation(
-                    col.name,
-                    f"labels that differ only in case, spacing or punctuation name one thing: {listing}; "
-                    "fix the file, or pass -p merge_label_variants=true to merge each into its most frequent spelling",
-                ))
     if violations:
         raise ContractError(file, violations)
     out.attrs["label_merges"] = merges
@@ -336,6 +344,11 @@ def _parts(values: pd.Series, sep: str | None) -> pd.Series:
     if sep:
         text = text.str.split(sep).explode().str.strip()
     return text[text != ""]
+
+
+def distinct_values(values: pd.Series, sep: str | None = None) -> list[str]:
+    """The distinct non-empty values of a column as text, sorted; each part for a column of several labels (a path)."""
+    return sorted(_parts(values, sep).unique())
 
 
 def near_duplicate_labels(values: pd.Series, sep: str | None = None) -> list[list[tuple[str, int]]]:

@@ -196,3 +196,12 @@ def test_market_periods_must_start_their_month_or_week():
     validate(_panel(["2024-01-07", "2024-01-14"]), contract("market"))  # Sundays start the week, too
     with pytest.raises(ContractError, match="weekly \\(most periods are Mondays\\)"):
         validate(_panel(["2024-01-08", "2024-01-15", "2024-01-22", "2024-01-24"]), contract("market"))
+
+
+def test_merged_spellings_that_collide_are_refused():
+    frame = _market(["Bolt", "BOLT"]).assign(region="north")  # one row each for one period and region
+    with pytest.raises(ContractError, match=r"each combination must appear once \(after merging spellings of brand\)"):
+        validate(frame, contract("market"), "market.csv", merge_label_variants=True)
+    summary = pd.DataFrame({"variant": ["A", "a", "B"], "units": [10, 10, 10], "conversions": [1, 1, 1]})
+    with pytest.raises(ContractError, match=r"must be unique \(after merging spellings of variant\)"):
+        validate(summary, contract("experiment_summary"), merge_label_variants=True)
