@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ from playbook.contracts import (
     as_text,
     contract,
     describe_requirement,
+    distinct_values,
     label_merges,
     satisfied,
     table_names,
@@ -184,18 +186,41 @@ def check_requirements(requirements: list[str], data_dir: str | Path, purpose: s
     return chosen
 
 
-def validate_files(files: dict[str, Path], merge_label_variants: Iterable[str] = ()) -> None:
+@dataclass(frozen=True)
+class TableFacts:
+    """What the checks before a run need to know of a validated file: its columns and the values of some."""
+
+    path: Path
+    columns: tuple[str, ...]
+    #: distinct values (as text, labels merged where asked) of the columns asked for that the file has
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+
+def validate_files(
+    files: dict[str, Path],
+    merge_label_variants: Iterable[str] = (),
+    values_of: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, TableFacts]:
     """Validate each file against its contract; raise one error listing every broken file.
 
     Files named in ``merge_label_variants`` may hold spellings of one label (they will be merged).
+    Returns each file's :class:`TableFacts`, with the distinct values of the columns ``values_of``
+    names per contract (``{"market": ["brand"]}``), read after any label merge.
     Raises the file's :class:`ContractError`, or :class:`ContractErrors` when several break.
     """
     errors = []
+    facts: dict[str, TableFacts] = {}
     merge = set(merge_label_variants)
+    wanted = {name: set(cols) for name, cols in (values_of or {}).items()}
     for name, path in files.items():
         try:
-            validate(read_table(path, name), contract(name), path, merge_label_variants=name in merge)
+            frame = validate(read_table(path, name), contract(name), path, merge_label_variants=name in merge)
         except ContractError as err:
             errors.append(err)
+            continue
+        seps = {c.name: c.label_sep for c in contract(name).columns}
+        values = {col: distinct_values(frame[col], seps.get(col)) for col in sorted(wanted.get(name, ())) if col in frame.columns}
+        facts[name] = TableFacts(Path(path), tuple(map(str, frame.columns)), values)
     if errors:
         raise errors[0] if len(errors) == 1 else ContractErrors(errors)
+    return facts
