@@ -214,6 +214,20 @@ def setting_problems(notebook: Notebook, label: str, parameters: Mapping[str, An
     return problems
 
 
+def check_config_parameters(cfg: Mapping[str, Any], notebooks: Mapping[str, Notebook]) -> None:
+    """Raise :class:`ParameterError` when the config's ``parameters`` name one that no notebook declares.
+
+    Those apply to every notebook that declares them, so a misspelt team setting (``our_brnad``)
+    would otherwise be ignored without a word and the notebook's default used.
+    """
+    known = {p for nb in notebooks.values() for p in nb.parameters}
+    unknown = sorted(set(cfg.get("parameters") or {}) - known)
+    if unknown:
+        names = ", ".join(repr(u) for u in unknown)
+        raise ParameterError(f"config parameters: {names} {'is' if len(unknown) == 1 else 'are'} not a parameter of any notebook; "
+                             f"valid: {', '.join(sorted(known))}")
+
+
 # --------------------------------------------------------------------------- readiness
 
 
@@ -361,7 +375,9 @@ def validate_folder(
 
     cfg = load_config(config_file)
     data = Path(data_dir or cfg.get("data") or config.DEMO_DATA_DIR)
-    selected = select(list(names) or list(cfg.get("run") or []), discover(notebooks_dir))
+    notebooks = discover(notebooks_dir)
+    check_config_parameters(cfg, notebooks)
+    selected = select(list(names) or list(cfg.get("run") or []), notebooks)
     cli_params = parse_cli_parameters([*parameters, *(["merge_label_variants=true"] if merge_label_variants else [])], selected)
     ready = readiness(selected, data)
     explicit = bool(names or cfg.get("run"))

@@ -431,6 +431,7 @@ def run(
     if unknown:
         raise UsageError(f"config names unknown notebook(s): {sorted(unknown)}; available: {', '.join(available_nbs)}")
     cli_params = parse_cli_parameters(parameters, selected)
+    checks.check_config_parameters(cfg, available_nbs)
     default_out = not (out_dir or cfg.get("out"))
     out = Path(out_dir or cfg.get("out") or default_out_dir()).resolve()
     ready = checks.readiness(selected, data)

@@ -225,6 +225,9 @@ def test_validate_checks_settings_with_the_run_s_parameters_and_says_who_can_run
     assert code == 0 and "our_brand='Bolt'" in out
     code, out, err = cli(capsys, "validate", "--notebooks", str(two_notebooks), "--config", str(config), "--require-all")
     assert code == 2 and "needs orders.csv (for notebook 'chatty')" in err
+    config.write_text(f"data: {data}\nparameters: {{our_brnad: Bolt}}\n")  # a misspelt team setting is not ignored
+    code, out, err = cli(capsys, "validate", "--notebooks", str(two_notebooks), "--config", str(config))
+    assert code == 2 and "config parameters: 'our_brnad' is not a parameter of any notebook; valid: " in err
 
 
 def test_validate_reports_label_spellings_and_merges_them_like_run(capsys, two_notebooks, data):
@@ -271,3 +274,22 @@ def test_run_on_a_partly_filled_folder_runs_what_it_can_and_echoes_progress(two_
     assert progress in run_log and progress in res.stderr and re.search(r"\d of 20 draws \(\d+%\)", run_log)
     assert "playbook progress" in (out_dir / "logs" / "chatty.log").read_text()
     assert "playbook progress" not in (out_dir / "chatty.html").read_text()
+
+
+def test_data_readme_lists_what_every_notebook_reads_and_its_settings_that_name_data():
+    text = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
+    table = text.split("### What each notebook reads")[1].split("\n### ")[0]
+    rows: dict[str, str] = {}
+    current = None
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) == 3 and cells[0] != "notebook" and not cells[1].startswith("---"):
+            current = cells[0].strip("`") or current
+            rows[current] = rows.get(current, "") + line
+    for nb in discover().values():
+        assert nb.name in rows, f"data/README.md does not say what {nb.name} reads"
+        for expr in [*nb.requires, *nb.optional]:
+            for name in expr.replace("+", "|").split("|"):
+                assert f"`{name}.csv`" in rows[nb.name], (nb.name, name)
+        for param in checks.declared_settings(nb):
+            assert f"*`{param}`*" in rows[nb.name], (nb.name, param)

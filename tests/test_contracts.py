@@ -205,3 +205,15 @@ def test_merged_spellings_that_collide_are_refused():
     summary = pd.DataFrame({"variant": ["A", "a", "B"], "units": [10, 10, 10], "conversions": [1, 1, 1]})
     with pytest.raises(ContractError, match=r"must be unique \(after merging spellings of variant\)"):
         validate(summary, contract("experiment_summary"), merge_label_variants=True)
+
+
+def test_segment_columns_list_their_spellings_with_row_counts():
+    exp = pd.DataFrame({"unit_id": ["u1", "u2", "u3", "u4"], "variant": ["A", "B", "A", "B"], "converted": [0, 1, 0, 0],
+                        "revenue": [0.0, 5.0, 0.0, 0.0], "device": ["Mobile", "mobile", "Mobile", "desktop"]})
+    with pytest.raises(ContractError) as err:
+        validate(exp, contract("experiment"), "experiment.csv")
+    (v,) = err.value.violations
+    assert v.column == "device" and "'Mobile' (2 rows), 'mobile' (1 row)" in v.rule
+    customers = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "plan": ["VIP", "vip", "basic"]})
+    with pytest.raises(ContractError, match=r"column: plan\n.*'VIP' \(1 row\), 'vip' \(1 row\)"):
+        validate(customers, contract("customers"), "customers.csv")
