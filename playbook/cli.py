@@ -17,6 +17,7 @@ examples:
   playbook run --config params/weekly.yaml --jobs 2
   playbook list                                  # notebooks and their parameters
   playbook validate --data data/acme             # check the input files only
+  playbook validate --config params/team.yaml    # …and the settings that name data, and who can run
   playbook demo-data /tmp/demo --seed 3 --scale 0.5
 
 exit codes: 0 all notebooks succeeded · 1 a notebook failed (the others still ran) ·
@@ -110,6 +111,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 "description": nb.description,
                 "requires": nb.requires,
                 "optional": nb.optional,
+                "settings": nb.meta.get("settings", {}),
                 "parameters": {p.name: {"type": p.type, "default": p.default, "help": p.help} for p in nb.parameters.values()},
             }
             for n, nb in nbs.items()
@@ -124,6 +126,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"  needs: {'; '.join(describe_requirement(r) for r in nb.requires)}")
         if nb.optional:
             print(f"  reads when present: {', '.join(f'{n}.csv' for n in nb.optional)}")
+        if nb.meta.get("settings"):
+            print(f"  settings that name data: {', '.join(f'{p} ({spec})' for p, spec in nb.meta['settings'].items())}")
         width = max((len(p) for p in nb.parameters), default=0)
         for p in nb.parameters.values():
             suffix = " (set by the runner)" if p.name in RUNNER_PARAMETERS else ""

@@ -213,6 +213,8 @@ def cli(capsys, *args):
 
 def test_validate_checks_settings_with_the_run_s_parameters_and_says_who_can_run(capsys, two_notebooks, data, tmp_path):
     market_csv(data)
+    code, out, _ = cli(capsys, "list", "--notebooks", str(two_notebooks))
+    assert code == 0 and "settings that name data: our_brand (market.brand)" in out
     code, out, err = cli(capsys, "validate", "--notebooks", str(two_notebooks), "--data", str(data))
     assert code == 2 and "mkt: our_brand 'Nimbus' is not a brand of market.csv; brands: Acme, Bolt, Corex, Duna; pass -p our_brand=..." in err
     code, out, err = cli(capsys, "validate", "--notebooks", str(two_notebooks), "--data", str(data), "-p", "our_brand=Acme")
