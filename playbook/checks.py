@@ -236,10 +236,17 @@ class Readiness:
     """Which notebooks the data folder can feed: those whose required files are all there, and what the others need."""
 
     data_dir: Path
-    runnable: list[Notebook]
-    #: notebook name → ``"needs experiment.csv or experiment_summary.csv"``
+    notebooks: list[Notebook]
+    #: notebook name → ``"needs experiment.csv or experiment_summary.csv"``, for those that cannot run
     skipped: dict[str, str] = field(default_factory=dict)
-    skipped_notebooks: list[Notebook] = field(default_factory=list)
+
+    @property
+    def runnable(self) -> list[Notebook]:
+        return [nb for nb in self.notebooks if nb.name not in self.skipped]
+
+    @property
+    def skipped_notebooks(self) -> list[Notebook]:
+        return [nb for nb in self.notebooks if nb.name in self.skipped]
 
     def require(self) -> None:
         """Raise :class:`MissingInputError` (or several in a :class:`ContractErrors`) for every notebook that cannot run."""
@@ -259,14 +266,11 @@ def readiness(notebooks: Sequence[Notebook], data_dir: str | Path) -> Readiness:
     if not data_dir.is_dir():
         raise FileNotFoundError(f"data folder not found: {data_dir}")
     have = io.available(data_dir)
-    ready = Readiness(data_dir, [])
+    ready = Readiness(data_dir, list(notebooks))
     for nb in notebooks:
         unmet = [describe_requirement(r) for r in nb.requires if satisfied(r, have) is None]
         if unmet:
             ready.skipped[nb.name] = "needs " + "; ".join(unmet)
-            ready.skipped_notebooks.append(nb)
-        else:
-            ready.runnable.append(nb)
     return ready
 
 
