@@ -369,8 +369,8 @@ def validate_folder(
     """Run every check ``playbook run`` makes before it starts, with the same config and ``-p`` values; run nothing.
 
     With no ``names``, every file in the folder that has a contract is validated, and the notebooks
-    whose inputs are missing are listed as cannot-run (an error with ``require_all``); named notebooks
-    must all be able to run. Raises :class:`ContractError`, :class:`SettingsError` or the runner's
+    whose inputs are missing are listed as cannot-run (an error with ``require_all``, or when no
+    notebook can run); named notebooks must all be able to run. Raises :class:`ContractError`, :class:`SettingsError` or the runner's
     ``UsageError``.
     """
     from playbook import config
@@ -385,8 +385,8 @@ def validate_folder(
     cli_params = parse_cli_parameters([*parameters, *(["merge_label_variants=true"] if merge_label_variants else [])], selected)
     ready = readiness(selected, data)
     explicit = bool(names or cfg.get("run"))
-    if explicit or require_all or cfg.get("require_all"):
-        ready.require()
+    if explicit or require_all or cfg.get("require_all") or not ready.runnable:
+        ready.require()  # as playbook run: named notebooks, --require-all, or nothing at all that could run
     jobs = plan(ready.runnable, data / ".validate", data, cli_params, cfg)  # plans paths only; nothing is written
     files = check_inputs(ready.runnable, data, jobs, extra_files=None if explicit else io.available(data))
     settings = {}

@@ -230,6 +230,10 @@ def test_validate_checks_settings_with_the_run_s_parameters_and_says_who_can_run
     config.write_text(f"data: {data}\nparameters: {{our_brnad: Bolt}}\n")  # a misspelt team setting is not ignored
     code, out, err = cli(capsys, "validate", "--notebooks", str(two_notebooks), "--config", str(config))
     assert code == 2 and "config parameters: 'our_brnad' is not a parameter of any notebook; valid: " in err
+    (data / "market.csv").unlink()  # nothing left that any notebook could run on: an error, as for run
+    (data / "lift_tests.csv").write_text("channel,x,delta_x,delta_y,sigma\ntv,10,-10,-4,2\n")
+    code, out, err = cli(capsys, "validate", "--notebooks", str(two_notebooks), "--data", str(data))
+    assert code == 2 and "needs market.csv (for notebook 'mkt')" in err and "needs orders.csv" in err
 
 
 def test_validate_reports_label_spellings_and_merges_them_like_run(capsys, two_notebooks, data):
