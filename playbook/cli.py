@@ -17,6 +17,7 @@ examples:
   playbook run --config params/weekly.yaml --jobs 2
   playbook list                                  # notebooks and their parameters
   playbook validate --data data/acme             # check the input files only
+  playbook validate --config params/team.yaml    # …and the settings that name data, and who can run
   playbook demo-data /tmp/demo --seed 3 --scale 0.5
 
 exit codes: 0 all notebooks succeeded · 1 a notebook failed (the others still ran) ·
@@ -52,21 +53,33 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, metavar="S", help="per-cell execution timeout in seconds (default 1800)")
     run.add_argument("--notebooks", metavar="DIR", help="use notebooks from DIR instead of the playbook's own")
     run.add_argument("-q", "--quiet", action="store_true", help="log to run.log only; print nothing but errors")
+    _add_data_checks(run)
 
     lst = sub.add_parser("list", help="list notebooks with their inputs and typed, documented parameters")
     lst.add_argument("--json", action="store_true", help="machine-readable output")
     lst.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
 
-    val = sub.add_parser("validate", help="check the input files against their data contracts (runs nothing)")
+    val = sub.add_parser("validate", help="check input files, settings that name data, and which notebooks can run (runs nothing)")
     val.add_argument("names", nargs="*", metavar="NAME", help="check only what these notebooks need (default: every file present)")
-    val.add_argument("--data", metavar="DIR", default=str(config.DEMO_DATA_DIR), help="input data folder (default: demo data)")
+    val.add_argument("--data", metavar="DIR", help=f"input data folder (default: the config's data, else {config.DEMO_DATA_DIR})")
+    val.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", dest="params",
+                     help="a notebook parameter, as for run: settings that name data are checked with it")
+    val.add_argument("--config", metavar="FILE", help="YAML run config, as for run")
     val.add_argument("--notebooks", metavar="DIR", help=argparse.SUPPRESS)
+    _add_data_checks(val)
 
     demo = sub.add_parser("demo-data", help="generate the demo world's input files and truth.json")
     demo.add_argument("dir", metavar="DIR", help="folder to write into (created if missing)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7, the bundled demo data)")
     demo.add_argument("--scale", type=float, default=1.0, help="multiply row counts (customers, units, journeys); default 1")
     return parser
+
+
+def _add_data_checks(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--merge-label-variants", action="store_true",
+                     help="merge spellings of one label (BOLT, Bolt) into the most frequent; same as -p merge_label_variants=true")
+    cmd.add_argument("--require-all", action="store_true",
+                     help="a notebook whose input files are missing is an error (exit 2), not skipped (config key require_all)")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -76,12 +89,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         names=args.names,
         data_dir=args.data,
         out_dir=args.out,
-        parameters=args.params,
+        parameters=args.params + (["merge_label_variants=true"] if args.merge_label_variants else []),
         config_file=args.config,
         jobs=args.jobs,
         timeout_s=args.timeout,
         notebooks_dir=args.notebooks,
         quiet=args.quiet,
+        require_all=args.require_all,
     )
 
 
@@ -97,6 +111,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 "description": nb.description,
                 "requires": nb.requires,
                 "optional": nb.optional,
+                "settings": nb.meta.get("settings", {}),
                 "parameters": {p.name: {"type": p.type, "default": p.default, "help": p.help} for p in nb.parameters.values()},
             }
             for n, nb in nbs.items()
@@ -111,6 +126,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
             print(f"  needs: {'; '.join(describe_requirement(r) for r in nb.requires)}")
         if nb.optional:
             print(f"  reads when present: {', '.join(f'{n}.csv' for n in nb.optional)}")
+        if nb.meta.get("settings"):
+            print(f"  settings that name data: {', '.join(f'{p} ({spec})' for p, spec in nb.meta['settings'].items())}")
         width = max((len(p) for p in nb.parameters), default=0)
         for p in nb.parameters.values():
             suffix = " (set by the runner)" if p.name in RUNNER_PARAMETERS else ""
@@ -120,23 +137,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from playbook import io
-    from playbook.notebooks import discover, select
-    from playbook.runner import check_inputs
+    from playbook import checks
 
-    data = Path(args.data)
-    if args.names:
-        files = check_inputs(select(args.names, discover(args.notebooks)), data)
-    else:
-        if not data.is_dir():
-            raise FileNotFoundError(f"data folder not found: {data}")
-        files = io.available(data)
-        io.validate_files(files)
-    if not files:
-        print(f"no input files with a data contract in {data}", file=sys.stderr)
+    report = checks.validate_folder(args.names, args.data, args.params, args.config, args.notebooks,
+                                    merge_label_variants=args.merge_label_variants, require_all=args.require_all)
+    if not report.files:
+        print(f"no input files with a data contract in {report.readiness.data_dir}", file=sys.stderr)
         return 2
-    for path in files.values():
-        print(f"ok  {path}")
+    print("\n".join(report.lines()))
     return 0
 
 

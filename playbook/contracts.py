@@ -43,6 +43,37 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Companions:
+    """Columns that go together: a file with one of them must have all of them.
+
+    ``hint`` says what to do when one is missing (what to export, or how the analysis would
+    otherwise proceed); it ends the error message. Declared on a contract as
+    ``Contract(..., companions=(Companions(("revenue_sum", "revenue_sum_sq"), hint="..."),))``.
+    """
+
+    columns: tuple[str, ...]
+    hint: str = ""
+
+    def violation(self, present: Iterable[str]) -> Violation | None:
+        """The broken rule when some but not all of the columns are in ``present``, else ``None``."""
+        have = [c for c in self.columns if c in set(present)]
+        lacking = [c for c in self.columns if c not in have]
+        if not have or not lacking:
+            return None
+        rule = f"{self.describe()}: the file has {_and(have)} but not {_and(lacking)}"
+        return Violation(", ".join(lacking), rule + (f"; {self.hint}" if self.hint else ""))
+
+    def describe(self) -> str:
+        """The rule in words: ``'revenue_sum and revenue_sum_sq go together'``."""
+        return f"{_and(self.columns)} go together"
+
+
+def _and(names: Iterable[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@dataclass(frozen=True)
 class Contract:
     """The schema of one input file. Columns it does not name are allowed (controls, segments)
     as long as their names are snake_case."""
@@ -58,6 +89,8 @@ class Contract:
     checks: tuple[Callable[[pd.DataFrame], list[Violation]], ...] = ()
     #: text columns the contract does not name are labels too (A/B segments, customer attributes)
     open_labels: bool = False
+    #: groups of columns that go together (one present requires the others), see :class:`Companions`
+    companions: tuple[Companions, ...] = ()
 
     @property
     def required(self) -> list[str]:
@@ -127,8 +160,16 @@ def _offending(frame: pd.DataFrame, mask: pd.Series, columns: Iterable[str]) -> 
     return rows
 
 
-def _key(contract: Contract) -> list[str]:
-    return [c.name for c in contract.columns if c.unique][:1] or list(contract.unique_together)[:2]
+def identifying_columns(contract: Contract) -> list[str]:
+    """The columns that say which row is which, shown beside every offending row.
+
+    The unique id (``order_id``), else the columns unique together (``period, region, brand, …``
+    for ``market.csv``), else the required text and date columns (``journey_id, timestamp, channel``).
+    """
+    unique = [c.name for c in contract.columns if c.unique]
+    if unique or contract.unique_together:
+        return list(dict.fromkeys([*unique[:1], *contract.unique_together]))
+    return [c.name for c in contract.columns if c.required and c.kind in ("str", "date", "datetime")]
 
 
 def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series, list[Violation]]:
@@ -155,7 +196,7 @@ def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series
             bad = present & (values % 1 != 0)
             rule = "must be a whole number"
     else:
-        values = raw.astype("string").str.strip()
+        values = as_text(raw).str.strip()
         bad = pd.Series(False, index=raw.index)
         rule = ""
     if bad.any():
@@ -172,10 +213,24 @@ def _coerce(frame: pd.DataFrame, col: Column, key: list[str]) -> tuple[pd.Series
     if col.unique:
         dup = values.duplicated(keep=False) & present
         if dup.any():
-            problems.append(Violation(col.name, "must be unique", _offending(frame, dup, [col.name]), int(dup.sum())))
+            problems.append(Violation(col.name, "must be unique", _offending(frame, dup, key + [col.name]), int(dup.sum())))
     if col.kind == "int" and not values.isna().any():
         values = values.astype("int64")
     return values, problems
+
+
+def text_columns(contract: Contract) -> list[str]:
+    """The columns ``contract`` declares as text (``str``): identifiers and labels, read and kept as text."""
+    return [c.name for c in contract.columns if c.kind == "str"]
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """``values`` as text, numbers written as whole numbers where they are (``1.0`` → ``'1'``, as a file stores an id)."""
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return values.astype("string")
+    if pd.api.types.is_integer_dtype(values):
+        return values.astype("Int64").astype("string")
+    return values.map(lambda v: v if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else repr(float(v)))).astype("string")
 
 
 def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame>", merge_label_variants: bool = False) -> pd.DataFrame:
@@ -196,9 +251,10 @@ def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame
         violations.append(
             Violation(", ".join(missing), f"required column(s) missing; the file has: {', '.join(map(str, frame.columns))}")
         )
+    violations += [v for group in contract.companions if (v := group.violation(frame.columns)) is not None]
     if violations:
         raise ContractError(file, violations)
-    key = _key(contract)
+    key = identifying_columns(contract)
     out = frame.copy()
     for col in contract.columns:
         if col.name in frame.columns:
@@ -212,32 +268,40 @@ def validate(frame: pd.DataFrame, contract: Contract, file: str | Path = "<frame
             col = Column(name, template.kind, min=template.min, nullable=template.nullable)
             out[name], problems = _coerce(frame, col, key)
             violations += problems
+    if violations:
+        raise ContractError(file, violations)
+    merges: list[LabelMerge] = []
+    for col in label_columns(contract, out):
+        groups = near_duplicate_labels(out[col.name], col.label_sep)
+        if not groups:
+            continue
+        if merge_label_variants:
+            out[col.name], done = _merge_labels(out[col.name], groups, col.label_sep)
+            merges += [LabelMerge(col.name, into, spellings, rows) for into, spellings, rows in done]
+        else:
+            listing = "; ".join(", ".join(f"{s!r} ({n:,} row{'s' if n != 1 else ''})" for s, n in g) for g in groups)
+            violations.append(Violation(
+                col.name,
+                f"labels that differ only in case, spacing or punctuation name one thing: {listing}; "
+                "fix the file, or pass -p merge_label_variants=true to merge each into its most frequent spelling",
+            ))
+    # uniqueness is judged on the labels as the analysis will see them: merged spellings may collide
+    after = f" (after merging spellings of {', '.join(sorted({m.column for m in merges}))})" if merges else ""
+    merged_cols = {m.column for m in merges}
+    for col in contract.columns:
+        if col.unique and col.name in merged_cols:
+            dup = out[col.name].duplicated(keep=False) & out[col.name].notna()
+            if dup.any():
+                violations.append(Violation(col.name, "must be unique" + after, _offending(out, dup, key + [col.name]), int(dup.sum())))
     together = [c for c in contract.unique_together if c in out.columns]
-    if together and not violations:
+    if together:
         dup = out.duplicated(subset=together, keep=False)
         if dup.any():
-            violations.append(
-                Violation(", ".join(together), "each combination must appear once", _offending(out, dup, together), int(dup.sum()))
-            )
+            violations.append(Violation(", ".join(together), "each combination must appear once" + after,
+                                        _offending(out, dup, together), int(dup.sum())))
     if not violations:
         for check in contract.checks:
             violations += check(out)
-    merges: list[LabelMerge] = []
-    if not violations:
-        for col in label_columns(contract, out):
-            groups = near_duplicate_labels(out[col.name], col.label_sep)
-            if not groups:
-                continue
-            if merge_label_variants:
-                out[col.name], done = _merge_labels(out[col.name], groups, col.label_sep)
-                merges += [LabelMerge(col.name, into, spellings, rows) for into, spellings, rows in done]
-            else:
-                listing = "; ".join(", ".join(f"{s!r} ({n:,} row{'s' if n != 1 else ''})" for s, n in g) for g in groups)
-                violations.append(Violation(
-                    col.name,
-                    f"labels that differ only in case, spacing or punctuation name one thing: {listing}; "
-                    "fix the file, or pass -p merge_label_variants=true to merge each into its most frequent spelling",
-                ))
     if violations:
         raise ContractError(file, violations)
     out.attrs["label_merges"] = merges
@@ -283,6 +347,11 @@ def _parts(values: pd.Series, sep: str | None) -> pd.Series:
     return text[text != ""]
 
 
+def distinct_values(values: pd.Series, sep: str | None = None) -> list[str]:
+    """The distinct non-empty values of a column as text, sorted; each part for a column of several labels (a path)."""
+    return sorted(_parts(values, sep).unique())
+
+
 def near_duplicate_labels(values: pd.Series, sep: str | None = None) -> list[list[tuple[str, int]]]:
     """Groups of distinct spellings that share a :func:`label_key`, each as ``[(spelling, rows), …]``, most frequent first."""
     counts = _parts(values, sep).value_counts()
@@ -324,6 +393,33 @@ def _weekly(frame: pd.DataFrame) -> list[Violation]:
             idx = gaps[bad].index
             return [Violation("date", "must be weekly: consecutive dates exactly 7 days apart, no gaps", _offending(frame, frame.index.isin(idx), ["geo", "date"]), int(bad.sum()))]
     return []
+
+
+def _period_starts(frame: pd.DataFrame) -> list[Violation]:
+    """market.csv: each period is the first day of its month (a monthly panel) or of its week (a weekly panel).
+
+    A weekly panel has every period on one weekday. When neither holds, the panel is judged monthly
+    if most distinct periods are the 1st of a month, else weekly on its most common weekday, and the
+    rows that break that reading are shown.
+    """
+    periods = frame["period"]
+    distinct = pd.Series(periods.dropna().unique())
+    if distinct.empty:
+        return []
+    first = distinct.dt.day == 1
+    weekday = int(distinct.dt.weekday.mode().iloc[0])
+    if first.all() or (distinct.dt.weekday == weekday).all():
+        return []
+    if first.mean() >= 0.5:
+        bad = periods.dt.day != 1
+        rule = (f"must be the first day of the month or week: the panel is monthly ({int(first.sum())} of {len(distinct)} "
+                "periods are the 1st of a month), so every period should be the 1st (e.g. 2024-03-01 for March 2024)")
+    else:
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=weekday)  # 2024-01-01 is a Monday
+        bad = periods.dt.weekday != weekday
+        rule = (f"must be the first day of the month or week: the panel is weekly (most periods are {day:%A}s), "
+                f"so every period should be the {day:%A} that starts its week")
+    return [Violation("period", rule, _offending(frame, bad, ["period", "region", "brand", "category", "channel"]), int(bad.sum()))]
 
 
 def _conversions_le_units(frame: pd.DataFrame) -> list[Violation]:
@@ -382,6 +478,12 @@ def _market_periods(frame: pd.DataFrame) -> list[Violation]:
     return []
 
 
+def _market_period_rules(frame: pd.DataFrame) -> list[Violation]:
+    """market.csv: periods start their month or week, and there are at least two of them a month or a week
+    apart (the spacing is judged only once every period starts its month or week)."""
+    return _period_starts(frame) or _market_periods(frame)
+
+
 # --------------------------------------------------------------------------- the contracts
 
 NUM0 = dict(min=0.0)
@@ -402,7 +504,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("channel", "str", required=False, label=True),
             ),
             unique_together=("period", "region", "brand", "category", "channel"),
-            checks=(_market_periods,),
+            checks=(_market_period_rules,),
         ),
         Contract(
             "orders",

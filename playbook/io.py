@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from playbook.contracts import (
     CONTRACTS,
+    Contract,
     ContractError,
     ContractErrors,
     MissingInputError,
     Violation,
+    as_text,
     contract,
     describe_requirement,
+    distinct_values,
     label_merges,
     satisfied,
     table_names,
+    text_columns,
     validate,
 )
 from playbook.results import DataWarning
 
 EXTENSIONS = (".parquet", ".csv")
+#: Cells read as missing outside text columns: pandas' default missing-value spellings.
+NA_STRINGS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+              "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 #: CSV files larger than this are read with DuckDB's multi-threaded reader.
 DUCKDB_THRESHOLD_BYTES = 50 * 1024 * 1024
 
@@ -47,20 +55,48 @@ def available(data_dir: str | Path) -> dict[str, Path]:
     return out
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file as-is (no validation); large CSVs go through DuckDB."""
+def read_table(path: str | Path, contract: Contract | str | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file without validating it; large CSVs go through DuckDB.
+
+    The columns its contract declares as text (identifiers such as ``customer_id``, labels such as
+    ``region``) are read as text by every path: ``00001`` stays ``00001``, and in them only an empty
+    cell is missing (``NA`` may be North America). Other columns keep pandas' missing-value
+    spellings (:data:`NA_STRINGS`). ``contract`` defaults to the one named like the file
+    (``orders.csv`` → ``orders``); a file without one is read with inferred types.
+    """
     path = Path(path)
+    if contract is None:
+        contract = CONTRACTS.get(path.stem)
+    elif isinstance(contract, str):
+        contract = CONTRACTS[contract]
+    wanted = set(text_columns(contract)) if contract is not None else set()
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
+            for col in wanted & set(frame.columns):
+                frame[col] = as_text(frame[col])
+            return frame
+        header = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        text = [c for c in header if c in wanted]
         if path.stat().st_size > DUCKDB_THRESHOLD_BYTES:
-            import duckdb
-
-            with duckdb.connect() as con:
-                return con.execute("SELECT * FROM read_csv_auto(?, header=true, all_varchar=false)", [str(path)]).df()
-        return pd.read_csv(path, low_memory=False)
+            return _read_csv_duckdb(path, text)
+        na = {c: ([""] if c in text else list(NA_STRINGS)) for c in header}
+        return pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=na, low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as err:
         raise ContractError(path, [Violation("(file)", f"must be a readable {path.suffix[1:].upper()} file with a header row: {err}")]) from None
+
+
+def _read_csv_duckdb(path: Path, text: list[str]) -> pd.DataFrame:
+    """A large CSV through DuckDB's multi-threaded reader, ``text`` columns as VARCHAR, missing cells as :func:`read_table` reads them."""
+    import duckdb
+
+    types = ", ".join(f"'{c}': 'VARCHAR'" for c in text)  # contract column names: snake_case, nothing to escape
+    with duckdb.connect() as con:
+        frame = con.execute(f"SELECT * FROM read_csv(?, header=true, types={{{types}}})", [str(path)]).df()
+    for col in frame.columns:  # DuckDB reads only empty cells as NULL; elsewhere NA, null … are missing too
+        if col not in text and pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].where(~frame[col].isin(NA_STRINGS))
+    return frame
 
 
 def load(name: str, data_dir: str | Path, merge_label_variants: bool = False) -> pd.DataFrame:
@@ -72,7 +108,7 @@ def load(name: str, data_dir: str | Path, merge_label_variants: bool = False) ->
     path = find(name, data_dir)
     if path is None:
         raise MissingInputError(data_dir, f"{name}.csv (or .parquet)", [p.name for p in available(data_dir).values()])
-    frame = validate(read_table(path), contract(name), path, merge_label_variants=merge_label_variants)
+    frame = validate(read_table(path, name), contract(name), path, merge_label_variants=merge_label_variants)
     frame.attrs["source"] = path.name
     return frame
 
@@ -150,18 +186,41 @@ def check_requirements(requirements: list[str], data_dir: str | Path, purpose: s
     return chosen
 
 
-def validate_files(files: dict[str, Path], merge_label_variants: Iterable[str] = ()) -> None:
+@dataclass(frozen=True)
+class TableFacts:
+    """What the checks before a run need to know of a validated file: its columns and the values of some."""
+
+    path: Path
+    columns: tuple[str, ...]
+    #: distinct values (as text, labels merged where asked) of the columns asked for that the file has
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+
+def validate_files(
+    files: dict[str, Path],
+    merge_label_variants: Iterable[str] = (),
+    values_of: Mapping[str, Iterable[str]] | None = None,
+) -> dict[str, TableFacts]:
     """Validate each file against its contract; raise one error listing every broken file.
 
     Files named in ``merge_label_variants`` may hold spellings of one label (they will be merged).
+    Returns each file's :class:`TableFacts`, with the distinct values of the columns ``values_of``
+    names per contract (``{"market": ["brand"]}``), read after any label merge.
     Raises the file's :class:`ContractError`, or :class:`ContractErrors` when several break.
     """
     errors = []
+    facts: dict[str, TableFacts] = {}
     merge = set(merge_label_variants)
+    wanted = {name: set(cols) for name, cols in (values_of or {}).items()}
     for name, path in files.items():
         try:
-            validate(read_table(path), contract(name), path, merge_label_variants=name in merge)
+            frame = validate(read_table(path, name), contract(name), path, merge_label_variants=name in merge)
         except ContractError as err:
             errors.append(err)
+            continue
+        seps = {c.name: c.label_sep for c in contract(name).columns}
+        values = {col: distinct_values(frame[col], seps.get(col)) for col in sorted(wanted.get(name, ())) if col in frame.columns}
+        facts[name] = TableFacts(Path(path), tuple(map(str, frame.columns)), values)
     if errors:
         raise errors[0] if len(errors) == 1 else ContractErrors(errors)
+    return facts

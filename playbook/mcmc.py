@@ -10,8 +10,12 @@ chatter, the progress lines in the log and the R-hat / ESS / divergence read-out
         clv_model.fit(method="mcmc", **settings.fit_kwargs())
     diag = mcmc.diagnostics(idata, ["r", "alpha"])                          # Diagnostics(...)
 
-Progress goes to ``stderr`` (the notebook's log under the runner, never the HTML report) every
-:data:`PROGRESS_EVERY_S` seconds while a fit runs.
+Progress goes to ``stderr`` every :data:`PROGRESS_EVERY_S` seconds while a fit runs: draws done
+out of the total and the seconds left, once the sampler reports draws (the pymc sampler through
+``pm.sample``'s public per-draw ``callback``, which :meth:`Settings.sample_kwargs` passes; nutpie
+through the ``progress_callback`` PyMC hands it, read where PyMC's ``NutpieProgressBarManager``
+receives it). Under the runner these lines go to the notebook's log, ``run.log`` and the console
+(:class:`ProgressRelay`), never to the HTML report.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ import numpy as np
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: Seconds between progress lines while a fit runs.
 PROGRESS_EVERY_S = 15.0
+#: Every progress line starts with this (the runner echoes such lines from a kernel's stderr).
+PROGRESS_PREFIX = "playbook progress:"
 #: Convergence thresholds shared by every health check (Vehtari et al. 2021).
 RHAT_MAX = 1.01
 ESS_BULK_PER_CHAIN_MIN = 100.0
@@ -82,6 +88,8 @@ class Settings:
             "target_accept": self.target_accept,
             "progressbar": False,
             "compute_convergence_checks": False,
+            # pymc's own sampler counts its draws for the progress lines (other samplers refuse a callback)
+            **({"callback": count_draw} if self.sampler == "pymc" else {}),
         }
 
     def fit_kwargs(self) -> dict:
@@ -185,25 +193,119 @@ def quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _progress_line(label: str, elapsed: float, settings: Settings | None) -> str:
+class _DrawCounter:
+    """Draws done (warm-up included, all chains) of the sampling inside one :func:`progress` block, with timing."""
+
+    def __init__(self, total: int | None):
+        self.total, self.done = total, 0
+        self.first_at: float | None = None  # when the first draw was counted (compiling comes before)
+        self.done_at_first = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int = 1) -> None:
+        with self._lock:
+            self._start()
+            self.done += n
+
+    def set(self, done: int, total: int | None) -> None:
+        with self._lock:
+            self._start()
+            self.done, self.total = done, total or self.total
+
+    def _start(self) -> None:
+        if self.first_at is None:
+            self.first_at, self.done_at_first = time.time(), self.done
+
+    def seconds_left(self, now: float) -> float | None:
+        """Seconds to the last draw at the rate since the first one; ``None`` until there is a rate."""
+        if self.first_at is None or not self.total or self.done > self.total:
+            return None
+        rate = (self.done - self.done_at_first) / max(now - self.first_at, 1e-9)
+        return (self.total - self.done) / rate if rate > 0 else None
+
+
+#: The counters of the :func:`progress` blocks running now, innermost last.
+_COUNTERS: list[_DrawCounter] = []
+
+
+def count_draw(*_, **__) -> None:
+    """``pm.sample``'s per-draw ``callback`` (pymc sampler): one more draw for the innermost :func:`progress` block."""
+    if _COUNTERS:
+        _COUNTERS[-1].add()
+
+
+def _count_nutpie(chain_progresses) -> None:
+    """Draws done and in all, from nutpie's per-chain progress (``finished_draws``, ``total_draws``, warm-up included)."""
+    if not _COUNTERS:
+        return
+    try:
+        done = sum(int(cp.finished_draws) for cp in chain_progresses)
+        total = sum(int(cp.total_draws) for cp in chain_progresses)
+    except (AttributeError, TypeError, ValueError):
+        return
+    _COUNTERS[-1].set(done, total)
+
+
+def _hook_nutpie() -> bool:
+    """Have PyMC's nutpie progress bridge also count draws for :func:`progress` (once per process).
+
+    PyMC passes ``progress_callback=NutpieProgressBarManager(...).update`` to ``nutpie.sample`` and
+    takes no callback of its own for external samplers, so the count is read there. When PyMC no
+    longer has that bridge, progress lines show the elapsed time only.
+    """
+    try:
+        from pymc.progress_bar.progress import NutpieProgressBarManager
+    except ImportError:
+        return False
+    original = NutpieProgressBarManager.update
+    if getattr(original, "_playbook_counts", False):
+        return True
+
+    def update(self, chain_progresses, *args, **kwargs):
+        _count_nutpie(chain_progresses)
+        return original(self, chain_progresses, *args, **kwargs)
+
+    update._playbook_counts = True  # type: ignore[attr-defined]
+    NutpieProgressBarManager.update = update
+    return True
+
+
+def _progress_line(label: str, elapsed: float, settings: Settings | None, counter: _DrawCounter | None = None,
+                   left: float | None = None) -> str:
+    """``'playbook progress: BG/NBD (2 chains × …): 1,200 of 4,000 draws (30%), 45 s elapsed, about 105 s left'``."""
     work = f" ({settings.describe()})" if settings else ""
-    return f"playbook progress: {label}{work}: {elapsed:.0f} s elapsed"
+    draws = ""
+    if counter is not None and counter.done:
+        if counter.total and counter.done <= counter.total:
+            draws = f"{counter.done:,} of {counter.total:,} draws ({counter.done / counter.total:.0%}), "
+        else:
+            draws = f"{counter.done:,} draws, "
+    tail = f", about {left:.0f} s left" if left is not None else ""
+    return f"{PROGRESS_PREFIX} {label}{work}: {draws}{elapsed:.0f} s elapsed{tail}"
 
 
 @contextlib.contextmanager
 def progress(label: str, settings: Settings | None = None, every_s: float = PROGRESS_EVERY_S, stream=None) -> Iterator[None]:
     """Write a progress line to ``stream`` (default ``stderr``) every ``every_s`` seconds while the block runs.
 
-    Under the runner a notebook's ``stderr`` goes to its log file, never to the HTML report.
+    The line says the draws done out of all (warm-up included, every chain) and the seconds left,
+    once the sampler inside reports draws (see the module docstring); before that, the time elapsed.
+    Under the runner a notebook's ``stderr`` goes to its log file and the run's console, never to
+    the HTML report.
     """
     stream = stream or sys.stderr
     done = threading.Event()
     started = time.time()
+    counter = _DrawCounter((settings.draws + settings.tune) * settings.chains if settings else None)
+    if (settings is None or settings.sampler == "nutpie") and "pymc" in sys.modules:  # a model to sample is built already
+        _hook_nutpie()
+    _COUNTERS.append(counter)
 
     def beat():
         while not done.wait(every_s):
             try:
-                print(_progress_line(label, time.time() - started, settings), file=stream, flush=True)
+                now = time.time()
+                print(_progress_line(label, now - started, settings, counter, counter.seconds_left(now)), file=stream, flush=True)
             except (OSError, ValueError):  # stream closed
                 return
 
@@ -214,10 +316,36 @@ def progress(label: str, settings: Settings | None = None, every_s: float = PROG
     finally:
         done.set()
         thread.join(timeout=1)
+        _COUNTERS.remove(counter)
         took = time.time() - started
         if took >= every_s:
             with contextlib.suppress(OSError, ValueError):
-                print(f"playbook progress: {label}: finished in {took:.0f} s", file=stream, flush=True)
+                print(f"{PROGRESS_PREFIX} {label}: finished in {took:.0f} s", file=stream, flush=True)
+
+
+class ProgressRelay:
+    """A text stream that writes through to ``stream`` and calls ``on_line(line)`` for each progress line.
+
+    Give it to papermill as ``stderr_file`` (which receives the kernel's stderr stream as it comes):
+    the notebook's log keeps everything, and ``on_line`` can echo the progress lines to the console
+    and the run's log while the notebook runs.
+    """
+
+    def __init__(self, stream, on_line):
+        self.stream, self.on_line, self._pending = stream, on_line, ""
+
+    def write(self, text: str) -> int:
+        n = self.stream.write(text)
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            line = line.rstrip("\r")
+            if line.startswith(PROGRESS_PREFIX):
+                self.on_line(line)
+        return n if n is not None else len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 @contextlib.contextmanager
@@ -235,5 +363,8 @@ def sample(model, settings: Settings, label: str = "MCMC", **extra):
     import pymc as pm
 
     kwargs = {**settings.sample_kwargs(), **extra}
-    with sampling(label, settings), model:
+    if kwargs.get("nuts_sampler") != "pymc":
+        kwargs.pop("callback", None)  # external samplers take no per-draw callback
+    used = settings.with_(draws=kwargs["draws"], tune=kwargs["tune"], chains=kwargs["chains"])  # what the progress counts to
+    with sampling(label, used), model:
         return pm.sample(**kwargs)

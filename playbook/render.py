@@ -142,8 +142,10 @@ def render_index(out_dir: str | Path, manifest: Mapping) -> Path:
     run = manifest["run"]
     cards = [_card(out_dir, entry) for entry in manifest["notebooks"]]
     ok = sum(e["status"] == "succeeded" for e in manifest["notebooks"])
-    total = len(manifest["notebooks"])
+    skipped = sum(e["status"] == "skipped" for e in manifest["notebooks"])
+    total = len(manifest["notebooks"]) - skipped
     tone = "success" if ok == total else "danger"
+    skipped_text = f" {skipped} skipped: their input files are not in the data folder (see each card)." if skipped else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Marketing playbook · {html.escape(run["run_id"])}</title>
@@ -154,7 +156,7 @@ def render_index(out_dir: str | Path, manifest: Mapping) -> Path:
 <div class="pb-chips"><span class="pb-chip">Run {html.escape(run["started_at"][:16].replace("T", " "))}</span>
 <span class="pb-chip">Data folder: {html.escape(Path(run["data_dir"]).name)}</span>
 <span class="pb-chip">{run["duration_s"]:.0f} s</span></div></header>
-<div class="pb-banner pb-banner-{tone}">{ok} of {total} reports succeeded.{"" if ok == total else " Failed reports are marked below; their previous good versions, if any, were kept."}</div>
+<div class="pb-banner pb-banner-{tone}">{ok} of {total} reports succeeded.{"" if ok == total else " Failed reports are marked below; their previous good versions, if any, were kept."}{skipped_text}</div>
 <div class="pb-cards">{"".join(cards)}</div>
 <footer class="pb-footer">playbook {html.escape(run.get("playbook_version", ""))} · commit {html.escape((run.get("git_commit") or "unknown")[:12])} ·
 <a href="manifest.json">manifest.json</a> · <a href="run.log">run.log</a></footer>
@@ -171,13 +173,14 @@ def _card(out_dir: Path, entry: Mapping) -> str:
                 for t in ((results or {}).get("headline") or [])[:4]]
     link = outputs.get("html")
     title = html.escape(entry.get("title") or entry["name"])
-    status = "Succeeded" if succeeded else "Failed"
-    error = "" if succeeded else f'<p class="pb-card-error">{html.escape(entry.get("error") or "")}</p>'
+    skipped = entry["status"] == "skipped"
+    status = "Succeeded" if succeeded else "Skipped" if skipped else "Failed"
+    error = "" if succeeded else f'<p class="pb-card-{"needs" if skipped else "error"}">{html.escape(entry.get("error") or "")}</p>'
     links = f'<a class="pb-card-link" href="{html.escape(link)}">Open report →</a>' if link else ""
     if outputs.get("json"):
         links += f' <a class="pb-card-aux" href="{html.escape(outputs["json"])}">results JSON</a>'
     period = _period_text(results)
-    return f"""<section class="pb-card {"" if succeeded else "pb-card-failed"}">
+    return f"""<section class="pb-card {"" if succeeded else "pb-card-skipped" if skipped else "pb-card-failed"}">
 <div class="pb-card-head"><h2>{title}</h2><span class="pb-chip pb-chip-{entry["status"]}">{status}</span></div>
 <p class="pb-card-desc">{html.escape(entry.get("description", ""))}</p>
 {tiles_html(headline) if headline else ""}{error}
@@ -193,6 +196,8 @@ _INDEX_CSS = """
 .pb-card-head h2{margin:0;font-size:1.3em;border:0}
 .pb-card-desc{color:#4B5563;margin:.3em 0 .6em}
 .pb-card-error{color:#B42318;font-family:monospace;font-size:.85em;white-space:pre-wrap}
+.pb-card-skipped{border:1px dashed #9CA3AF;background:#F9FAFB}.pb-card-needs{color:#4B5563;font-size:.9em}
+.pb-chip-skipped{background:#F3F4F6;color:#4B5563}
 .pb-card-foot{display:flex;justify-content:space-between;align-items:center;margin-top:.6em}
 .pb-card-link{font-weight:600;color:#0072B2}.pb-card-aux{font-size:.85em;color:#4B5563;margin-left:.8em}
 .pb-card-meta{font-size:.85em;color:#6B7280}

@@ -32,8 +32,8 @@ from typing import Any
 
 import yaml
 
-from playbook import __version__, config
-from playbook.io import available, check_requirements, validate_files
+from playbook import __version__, checks, config, mcmc
+from playbook.io import available
 from playbook.notebooks import RUNNER_PARAMETERS, Notebook, ParameterError, discover, select
 from playbook.report import read_json, write_json_atomic
 
@@ -72,7 +72,7 @@ class JobResult:
     title: str
     description: str
     parameters: dict[str, Any]
-    status: str  # "succeeded" or "failed"
+    status: str  # "succeeded", "failed", or "skipped" (its inputs are missing; error says which files it needs)
     duration_s: float
     error: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
@@ -82,7 +82,7 @@ class JobResult:
 
 
 def load_config(path: str | Path | None) -> dict:
-    """Read a run config (YAML). Keys: data, out, jobs, timeout, run, parameters, notebooks."""
+    """Read a run config (YAML). Keys: data, out, jobs, timeout, run, parameters, notebooks, require_all."""
     if not path:
         return {}
     p = Path(path)
@@ -92,7 +92,7 @@ def load_config(path: str | Path | None) -> dict:
         raise UsageError(f"cannot read config {p}: {err}") from None
     if not isinstance(data, dict):
         raise UsageError(f"config {p} must be a YAML mapping")
-    allowed = {"data", "out", "jobs", "timeout", "run", "parameters", "notebooks"}
+    allowed = {"data", "out", "jobs", "timeout", "run", "parameters", "notebooks", "require_all"}
     unknown = set(data) - allowed
     if unknown:
         raise UsageError(f"config {p}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
@@ -169,26 +169,16 @@ def plan(
 
 
 def check_inputs(notebooks: Sequence[Notebook], data_dir: Path, jobs: Sequence[Job] = ()) -> dict[str, Path]:
-    """Check that each notebook's required files exist and satisfy their contracts.
+    """Check that each notebook's required files exist and satisfy their contracts, and that the
+    settings naming data name something in them (see :func:`playbook.checks.check_inputs`).
 
     A file may hold spellings of one label only when every job that reads it sets
-    ``merge_label_variants``. Returns the files validated; raises :class:`ContractError`
-    (listing every problem) otherwise.
+    ``merge_label_variants``. Returns the files validated; raises :class:`ContractError` or
+    :class:`playbook.checks.SettingsError` (listing every problem) otherwise.
     """
     if not data_dir.is_dir():
         raise UsageError(f"data folder not found: {data_dir}")
-    files: dict[str, Path] = {}
-    readers: dict[str, list[bool]] = {}
-    by_name = {j.notebook.name: [] for j in jobs}
-    for j in jobs:
-        by_name[j.notebook.name].append(bool(j.parameters.get("merge_label_variants", False)))
-    for nb in notebooks:
-        mine = check_requirements(nb.requires, data_dir, purpose=f"notebook {nb.name!r}", optional=nb.optional)
-        files.update(mine)
-        for name in mine:
-            readers.setdefault(name, []).extend(by_name.get(nb.name) or [False])
-    validate_files(files, merge_label_variants=[n for n, flags in readers.items() if all(flags)])
-    return files
+    return checks.check_inputs(notebooks, data_dir, jobs)
 
 
 # --------------------------------------------------------------------------- execution
@@ -210,6 +200,20 @@ def _progress_hook(job: Job, echo: bool, log_fh):
                 print(line, file=sys.stderr, flush=True)
 
     return on_cell_complete
+
+
+def _progress_echo(job: Job, echo: bool, run_log: Path):
+    """Where a kernel's ``playbook progress:`` lines (MCMC draws done, seconds left) go besides its own log:
+    ``run.log`` and, unless quiet, the console, as they come (also from worker processes)."""
+
+    def on_line(line: str) -> None:
+        text = f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} INFO    {job.label}: {line}"
+        with open(run_log, "a") as fh:
+            fh.write(text + "\n")
+        if echo:
+            print(text, file=sys.stderr, flush=True)
+
+    return on_line
 
 
 def _kernel_manager_logging_to(log_fh):
@@ -258,7 +262,7 @@ def execute_job(job: Job, timeout_s: int, log_dir: Path, progress: bool = False,
                     progress_bar=progress,
                     log_output=False,
                     stdout_file=fh,
-                    stderr_file=fh,
+                    stderr_file=mcmc.ProgressRelay(fh, _progress_echo(job, echo, log_dir.parent / "run.log")),
                     on_cell_complete=_progress_hook(job, echo and not progress, fh),
                     kernel_manager_class=_kernel_manager_logging_to(fh),
                 )
@@ -401,11 +405,14 @@ def run(
     notebooks_dir: str | Path | None = None,
     quiet: bool = False,
     on_result: Callable[[JobResult], None] | None = None,
+    require_all: bool = False,
 ) -> int:
     """Run the playbook; return the exit code (0 ok, 1 a notebook failed, 2 usage/contract error).
 
     Usage and contract errors raise :class:`UsageError` / :class:`ContractError` before anything
-    runs or any folder is created; the CLI turns them into exit code 2.
+    runs or any folder is created; the CLI turns them into exit code 2. With no notebook named
+    (here or in the config's ``run``), notebooks whose required inputs are missing are skipped
+    (status ``skipped`` in the manifest) unless ``require_all`` (or the config's ``require_all``).
     """
     cfg = load_config(config_file)
     available_nbs = discover(notebooks_dir)
@@ -424,10 +431,14 @@ def run(
     if unknown:
         raise UsageError(f"config names unknown notebook(s): {sorted(unknown)}; available: {', '.join(available_nbs)}")
     cli_params = parse_cli_parameters(parameters, selected)
+    checks.check_config_parameters(cfg, available_nbs)
     default_out = not (out_dir or cfg.get("out"))
     out = Path(out_dir or cfg.get("out") or default_out_dir()).resolve()
-    job_list = plan(selected, out, data, cli_params, cfg)
-    validated = check_inputs(selected, data, job_list)  # raises before any folder exists
+    ready = checks.readiness(selected, data)
+    if names or cfg.get("run") or require_all or cfg.get("require_all") or not ready.runnable:
+        ready.require()  # a notebook named explicitly, or --require-all: a missing input is an error
+    job_list = plan(ready.runnable, out, data, cli_params, cfg)
+    validated = check_inputs(ready.runnable, data, job_list)  # raises before any folder exists
 
     out.mkdir(parents=True, exist_ok=True)
     handler = _setup_logging(out, quiet)
@@ -436,8 +447,12 @@ def run(
     try:
         log.info("playbook run: %d notebook run(s) → %s", len(job_list), out)
         log.info("data: %s (validated %s)", data, ", ".join(sorted(p.name for p in validated.values())) or "nothing")
+        for name, needs in ready.skipped.items():
+            log.info("skipped %s: %s", name, needs)
         results = _execute_all(job_list, out, timeout, n_jobs, quiet, on_result)
-        failed = [r for r in results if r.status != "succeeded"]
+        results += [JobResult(nb.name, nb.name, nb.title, nb.description, {}, "skipped", 0.0, ready.skipped[nb.name])
+                    for nb in ready.skipped_notebooks]
+        failed = [r for r in results if r.status == "failed"]
         exit_code = EXIT_FAILED if failed else EXIT_OK
         manifest = {
             "run": {
@@ -465,7 +480,8 @@ def run(
         index = render_index(out, manifest)
         if exit_code == EXIT_OK and (default_out or out.parent == config.REPORTS_DIR.resolve()):
             _point_latest(out)
-        log.info("%d succeeded, %d failed in %.0f s", len(results) - len(failed), len(failed), time.time() - t0)
+        log.info("%d succeeded, %d failed, %d skipped in %.0f s", len(results) - len(failed) - len(ready.skipped), len(failed),
+                 len(ready.skipped), time.time() - t0)
         for r in failed:
             log.error("FAILED %s: %s", r.label, r.error)
         log.info("index: %s", index)

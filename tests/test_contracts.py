@@ -140,8 +140,96 @@ def test_market_needs_two_periods_a_month_or_a_week_apart():
     one = pd.DataFrame({"period": ["2024-01-01"] * 2, "region": ["n", "s"], "brand": ["x"] * 2, "revenue": [1, 2], "units": [1, 1]})
     with pytest.raises(ContractError, match=r"column: period\n.*at least two distinct periods.*found 1 distinct period"):
         validate(one, contract("market"), "market.csv")
-    daily = one.assign(period=["2024-01-01", "2024-01-02"])
+    yearly = one.assign(period=["2024-01-01", "2025-01-01"])  # each the 1st of a month, but a year apart
     with pytest.raises(ContractError, match="neither a month nor a week"):
+        validate(yearly, contract("market"), "market.csv")
+    daily = one.assign(period=["2024-01-01", "2024-01-02"])  # refused first for not starting its month
+    with pytest.raises(ContractError, match="first day of the month or week"):
         validate(daily, contract("market"), "market.csv")
     weekly = pd.concat([one, one]).assign(period=["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-29"], region=list("nsew"))
     assert len(validate(weekly, contract("market"), "market.csv")) == 4  # a missing week is fine
+
+
+def test_companion_columns_go_together_with_a_clear_message():
+    from playbook.contracts import Column, Companions, Contract
+
+    totals = Contract(
+        "totals", "Per-arm totals.",
+        (Column("arm", "str"), Column("units", "int"), Column("value_sum", "float", required=False),
+         Column("value_sum_sq", "float", required=False)),
+        companions=(Companions(("value_sum", "value_sum_sq"), hint="export SUM(value * value) per arm, or drop value_sum"),),
+    )
+    frame = pd.DataFrame({"arm": ["a", "b"], "units": [10, 12], "value_sum": [5.0, 7.0]})
+    with pytest.raises(ContractError) as err:
+        validate(frame, totals, "totals.csv")
+    (v,) = err.value.violations
+    assert v.column == "value_sum_sq"
+    assert v.rule == ("value_sum and value_sum_sq go together: the file has value_sum but not value_sum_sq; "
+                      "export SUM(value * value) per arm, or drop value_sum")
+    # neither, or both, is fine
+    validate(frame.drop(columns="value_sum"), totals)
+    validate(frame.assign(value_sum_sq=[9.0, 11.0]), totals)
+
+
+def test_data_readme_states_every_companion_rule():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text()
+    for c in CONTRACTS.values():
+        section = text.split(f"### `{c.name}.csv`")[1].split("\n### ")[0]
+        for group in c.companions:
+            words = " and ".join(f"`{col}`" for col in group.columns)
+            assert f"{words} go together" in section, (c.name, group.columns)
+
+
+def _panel(periods, regions=("north", "south"), brands=("Acme", "Bolt")):
+    rows = [(p, r, b) for p in periods for r in regions for b in brands]
+    frame = pd.DataFrame(rows, columns=["period", "region", "brand"])
+    return frame.assign(revenue=10.0, units=1.0)
+
+
+def test_offending_rows_show_the_identifying_columns_of_the_file():
+    frame = _panel(["2024-01-01", "2024-02-01"])
+    frame.loc[3, "revenue"] = -5.0
+    with pytest.raises(ContractError) as err:
+        validate(frame, contract("market"), "market.csv")
+    rows = err.value.violations[0].rows
+    assert list(rows.columns) == ["line", "period", "region", "brand", "revenue"]
+    assert rows.iloc[0][["line", "region", "brand"]].tolist() == [5, "south", "Bolt"]
+
+
+def test_market_periods_must_start_their_month_or_week():
+    monthly = _panel(["2024-01-01", "2024-02-01", "2024-03-15"])
+    with pytest.raises(ContractError) as err:
+        validate(monthly, contract("market"), "market.csv")
+    (v,) = err.value.violations
+    assert v.column == "period" and "first day of the month or week" in v.rule and "monthly" in v.rule
+    assert v.count == 4 and set(v.rows["period"].astype(str).str[:10]) == {"2024-03-15"}
+    assert "brand" in v.rows.columns
+    # a weekly panel: every period on one weekday (here Mondays), whatever the day of the month
+    validate(_panel(["2024-01-01", "2024-01-08", "2024-01-15"]), contract("market"))
+    validate(_panel(["2024-01-07", "2024-01-14"]), contract("market"))  # Sundays start the week, too
+    with pytest.raises(ContractError, match="weekly \\(most periods are Mondays\\)"):
+        validate(_panel(["2024-01-08", "2024-01-15", "2024-01-22", "2024-01-24"]), contract("market"))
+
+
+def test_merged_spellings_that_collide_are_refused():
+    frame = _market(["Bolt", "BOLT", "Bolt"]).assign(region="north", period=["2024-01-01", "2024-01-01", "2024-02-01"])
+    # Bolt and BOLT both report north in January: merged, they would be one brand twice
+    with pytest.raises(ContractError, match=r"each combination must appear once \(after merging spellings of brand\)"):
+        validate(frame, contract("market"), "market.csv", merge_label_variants=True)
+    summary = pd.DataFrame({"variant": ["A", "a", "B"], "units": [10, 10, 10], "conversions": [1, 1, 1]})
+    with pytest.raises(ContractError, match=r"must be unique \(after merging spellings of variant\)"):
+        validate(summary, contract("experiment_summary"), merge_label_variants=True)
+
+
+def test_segment_columns_list_their_spellings_with_row_counts():
+    exp = pd.DataFrame({"unit_id": ["u1", "u2", "u3", "u4"], "variant": ["A", "B", "A", "B"], "converted": [0, 1, 0, 0],
+                        "revenue": [0.0, 5.0, 0.0, 0.0], "device": ["Mobile", "mobile", "Mobile", "desktop"]})
+    with pytest.raises(ContractError) as err:
+        validate(exp, contract("experiment"), "experiment.csv")
+    (v,) = err.value.violations
+    assert v.column == "device" and "'Mobile' (2 rows), 'mobile' (1 row)" in v.rule
+    customers = pd.DataFrame({"customer_id": ["c1", "c2", "c3"], "plan": ["VIP", "vip", "basic"]})
+    with pytest.raises(ContractError, match=r"column: plan\n.*'VIP' \(1 row\), 'vip' \(1 row\)"):
+        validate(customers, contract("customers"), "customers.csv")

@@ -74,3 +74,45 @@ def test_load_merges_label_spellings_and_names_them_as_warnings(tmp_path):
                   "units": [1.0] * 2}).to_csv(
         tmp_path / "market.csv", index=False)
     assert io.loaded_warnings(io.load("market", tmp_path, merge_label_variants=True)) == []
+
+
+def _orders_with_text_ids(folder):
+    (folder / "orders.csv").write_text(
+        "order_id,customer_id,order_date,revenue,channel\n"
+        "0001,00001,2024-01-05,10.5,NA\n"
+        "0002,00002,2024-01-06,NA,email\n"
+        "0003,00001,2024-02-01,7,\n"
+    )
+
+
+def test_identifiers_and_labels_are_read_as_text_by_the_csv_reader(tmp_path):
+    _orders_with_text_ids(tmp_path)
+    raw = io.read_table(tmp_path / "orders.csv")
+    assert raw["customer_id"].tolist() == ["00001", "00002", "00001"] and raw["order_id"].tolist() == ["0001", "0002", "0003"]
+    # in a text column only an empty cell is missing ("NA" may be North America); in a number column NA is missing
+    assert raw["channel"].tolist()[:2] == ["NA", "email"] and pd.isna(raw["channel"].iloc[2])
+    assert pd.isna(raw["revenue"].iloc[1]) and raw["revenue"].iloc[0] == 10.5
+    raw.loc[1, "revenue"] = 3.0
+    raw.to_csv(tmp_path / "orders.csv", index=False)
+    loaded = io.load("orders", tmp_path)
+    assert loaded["customer_id"].tolist() == ["00001", "00002", "00001"]
+    # written back, the ids are unchanged (personas.csv is written from these values)
+    loaded[["customer_id"]].to_csv(tmp_path / "out.csv", index=False)
+    assert (tmp_path / "out.csv").read_text().split() == ["customer_id", "00001", "00002", "00001"]
+
+
+def test_identifiers_are_text_from_parquet_even_when_stored_as_numbers(tmp_path):
+    pd.DataFrame({"order_id": ["0001", "0002"], "customer_id": [17, 18], "order_date": ["2024-01-05", "2024-01-06"],
+                  "revenue": [1.0, 2.0]}).to_parquet(tmp_path / "orders.parquet")
+    loaded = io.load("orders", tmp_path)
+    assert loaded["order_id"].tolist() == ["0001", "0002"] and loaded["customer_id"].tolist() == ["17", "18"]
+    pd.DataFrame({"customer_id": [1.0, None, 3.0]}).pipe(lambda f: f.assign(age=[30, 40, 50])).to_parquet(tmp_path / "c.parquet")
+    assert io.read_table(tmp_path / "c.parquet", "customers")["customer_id"].tolist()[::2] == ["1", "3"]
+
+
+def test_identifiers_are_text_through_duckdb_too(tmp_path, monkeypatch):
+    _orders_with_text_ids(tmp_path)
+    monkeypatch.setattr(io, "DUCKDB_THRESHOLD_BYTES", 10)
+    raw = io.read_table(tmp_path / "orders.csv")
+    assert raw["customer_id"].tolist() == ["00001", "00002", "00001"] and raw["channel"].tolist()[:2] == ["NA", "email"]
+    assert pd.isna(raw["revenue"].iloc[1]) and pd.isna(raw["channel"].iloc[2])

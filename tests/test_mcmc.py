@@ -1,4 +1,5 @@
 import io
+import re
 
 import numpy as np
 import pytest
@@ -40,8 +41,68 @@ def test_progress_writes_lines_while_the_block_runs():
     assert lines[-1].startswith("playbook progress: tiny fit: finished in")
 
 
-def test_sample_and_diagnostics_on_a_conjugate_normal_model():
+def test_progress_lines_say_draws_done_and_seconds_left():
+    stream = io.StringIO()
+    import time
+
+    settings = mcmc.Settings(draws=50, tune=50, chains=1, sampler="pymc")
+    with mcmc.progress("fake fit", settings, every_s=0.05, stream=stream):
+        time.sleep(0.12)  # compiling: no draws yet
+        for _ in range(60):
+            mcmc.count_draw(trace=None, draw=None)
+            time.sleep(0.004)
+        time.sleep(0.15)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("pymc): 0 s elapsed")  # before the first draw: the time only
+    done = [ln for ln in lines if "fake fit (1 chain × 50 draws (50 warm-up), pymc): 60 of 100 draws (60%)" in ln]
+    assert done and re.search(r"s elapsed, about \d+ s left$", done[-1])
+    mcmc.count_draw()  # outside a progress block: nothing to count, no error
+
+
+def test_the_nutpie_bridge_pymc_uses_counts_draws_too():
+    import inspect
+
+    import pymc.sampling.mcmc as pymc_mcmc
+    from pymc.progress_bar.progress import NutpieProgressBarManager
+
+    # PyMC hands nutpie this bridge's update as progress_callback; if that changes, this test says so
+    assert "progress_callback=pb_manager.update" in inspect.getsource(pymc_mcmc._sample_external_nuts)
+    assert pymc_mcmc.NutpieProgressBarManager is NutpieProgressBarManager
+
+    class Chain:  # what nutpie passes: per-chain finished and total draws, warm-up included
+        def __init__(self, finished):
+            self.finished_draws, self.total_draws, self.started = finished, 40, True
+            self.divergent_draws, self.latest_num_steps = [], 3
+
+    stream = io.StringIO()
+    settings = mcmc.Settings(draws=20, tune=20, chains=2, sampler="nutpie")
+    with mcmc.progress("nutpie fit", settings, every_s=0.05, stream=stream):
+        bar = NutpieProgressBarManager(chains=2, draws=20, progressbar=False)
+        with bar:
+            bar.update([Chain(10), Chain(30)])
+        import time
+
+        time.sleep(0.12)
+    assert "40 of 80 draws (50%)" in stream.getvalue()
+
+
+def test_progress_relay_echoes_progress_lines_and_keeps_everything():
+    log, echoed = io.StringIO(), []
+    relay = mcmc.ProgressRelay(log, echoed.append)
+    relay.write("some warning\nplaybook progress: fit: 10 of 20 draws (50%), 3 s elapsed")
+    assert echoed == []  # a line is echoed once it is complete
+    relay.write(", about 3 s left\nplaybook progress: fit: finished in 6 s\n")
+    relay.flush()
+    assert echoed == ["playbook progress: fit: 10 of 20 draws (50%), 3 s elapsed, about 3 s left",
+                      "playbook progress: fit: finished in 6 s"]
+    assert log.getvalue().startswith("some warning\nplaybook progress: fit: 10 of 20")
+
+
+def test_sample_and_diagnostics_on_a_conjugate_normal_model(monkeypatch):
     import pymc as pm
+
+    calls = []
+    monkeypatch.setattr(mcmc, "count_draw", lambda **kw: calls.append(kw["draw"].tuning))
 
     rng = np.random.default_rng(0)
     y = rng.normal(0.5, 1.0, 200)
@@ -55,3 +116,5 @@ def test_sample_and_diagnostics_on_a_conjugate_normal_model():
     diag = mcmc.diagnostics(idata, ["mu"])
     assert diag.chains == 2 and diag.draws == 400 and diag.divergences == 0
     assert diag.rhat_max < 1.02 and diag.ess_bulk_min > 200
+    # pm.sample called the progress callback once per draw, warm-up included, for both chains
+    assert len(calls) == 2 * (400 + 400) and sum(calls) == 2 * 400
