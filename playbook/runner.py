@@ -75,6 +75,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_TIMEOUT_S = 1800
 #: Seconds to wait for a Dask scheduler to answer and for at least one worker to be connected.
 DASK_CONNECT_TIMEOUT_S = 20
+#: How often the run looks for finished Dask tasks.
+DASK_POLL_S = 0.2
 #: The journal an interrupted publish is finished from.
 PUBLISH_JOURNAL = ".publish.json"
 #: Names of the dated run folders that retention may prune (``default_out_dir``'s names).
@@ -347,9 +349,11 @@ class _DaskPool(_ProcessPool):
                                   key=f"playbook-{job.label.replace('/', '__')}-{os.getpid()}-{time.time_ns()}")
 
     def wait(self, handles):
-        from distributed import wait
-
-        return list(wait(handles, return_when="FIRST_COMPLETED").done)
+        while True:  # distributed.wait needs a default client; this pool keeps its client to itself
+            done = [h for h in handles if h.done()]
+            if done:
+                return done
+            time.sleep(DASK_POLL_S)
 
     def result(self, handle) -> JobResult:
         return handle.result()
