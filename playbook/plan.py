@@ -40,6 +40,7 @@ CONFIG_KEYS = {"data", "out", "jobs", "timeout", "run", "parameters", "notebooks
 REPORT_KEYS = {"notebook", "notebooks", "data", "parameters", "grid", "name"}
 _INT_KEYS = ("jobs", "timeout", "keep")
 _SAFE_PART = re.compile(r"[^A-Za-z0-9_.-]+")
+_PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
 @dataclass
@@ -303,12 +304,15 @@ def _batch_jobs(notebooks, out_dir, data_dir, cli_params, cfg, common) -> list[J
         names = [entry["notebook"]] if "notebook" in entry else list(entry["notebooks"])
         chosen = [by_name[n] for n in names if n in by_name]  # others were not selected on the command line
         fixed = dict(entry.get("parameters") or {})
+        # a grid key no notebook declares may only name the data folder or the output folder
+        placeholders = set(_PLACEHOLDER.findall(entry.get("data") or "")) | set(_PLACEHOLDER.findall(entry.get("name") or ""))
         for point in grid_sets(entry.get("grid")):
             for key in [*fixed, *point]:
                 if key in RUNNER_PARAMETERS:
                     raise UsageError(f"{where}: {key} is set by the runner; use data / name instead")
-                if chosen and not any(key in nb.parameters for nb in chosen):
-                    raise UsageError(f"{where}: no notebook of this report declares parameter {key!r}")
+                if chosen and not any(key in nb.parameters for nb in chosen) and not (key in point and key in placeholders):
+                    raise UsageError(f"{where}: no notebook of this report declares parameter {key!r}"
+                                     " (a grid key that is not a parameter must appear as {" + key + "} in data or name)")
             for nb in chosen:
                 mine = lambda d, nb=nb: {k: v for k, v in d.items() if k in nb.parameters}  # noqa: E731
                 values = _values(nb, [(mine(common), "config parameters"), (mine(fixed), f"{where} parameters"),

@@ -103,6 +103,15 @@ def test_batch_grid_expands_to_one_report_per_value_with_output_naming(chain, tm
     assert jobs[0].parameters["data_dir"] == str(tmp_path)
 
 
+def test_a_grid_key_that_is_no_parameter_may_name_the_data_and_output_folders(chain, tmp_path):
+    cfg = {"reports": [{"notebook": "solo", "data": str(tmp_path) + "/{market}", "grid": {"market": ["de", "fr"]}, "name": "{market}"}]}
+    jobs = plan([chain["solo"]], tmp_path / "out", tmp_path, {}, cfg)
+    assert [(j.folder, j.parameters["data_dir"]) for j in jobs] == [("de", str(tmp_path / "de")), ("fr", str(tmp_path / "fr"))]
+    assert "market" not in jobs[0].parameters
+    with pytest.raises(UsageError, match=r"must appear as \{market\} in data or name"):
+        plan([chain["solo"]], tmp_path / "out", tmp_path, {}, {"reports": [{"notebook": "solo", "grid": {"market": ["de"]}}]})
+
+
 def test_a_batch_group_shares_a_folder_so_its_hand_offs_flow(chain, tmp_path):
     cfg = {"reports": [{"notebooks": ["mid", "zeta"], "grid": {"region": ["north", "south"]}}]}
     jobs = plan([chain["mid"], chain["zeta"]], tmp_path / "out", tmp_path, {}, cfg)
@@ -174,3 +183,19 @@ def test_config_errors_name_the_problem(tmp_path, text, message):
     cfg.write_text(text)
     with pytest.raises(UsageError, match=message):
         load_config(cfg)
+
+
+def test_the_readme_batch_example_plans_against_the_real_notebooks(tmp_path):
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```yaml\n(# params/regions\.yaml.*?)```", text, re.S).group(1)
+    cfg_path = tmp_path / "regions.yaml"
+    cfg_path.write_text(block)
+    cfg = load_config(cfg_path)
+    nbs = discover(ROOT / "notebooks")
+    jobs = plan([nbs[n] for n in ("ab_test", "market_analysis", "mmm", "personas")], tmp_path / "out", tmp_path, {}, cfg)
+    assert {j.label for j in jobs} == {"market_analysis__Nimbus", "market_analysis__Acme", "by-region/north/ab_test",
+                                       "by-region/south/ab_test", "by-region/north/mmm", "by-region/south/mmm", "personas"}
+    wave = wave_numbers(jobs)
+    assert wave["by-region/north/mmm"] > wave["by-region/north/ab_test"]
