@@ -72,21 +72,30 @@ def tcp_cluster(tmp_path_factory):
     assert all(proc.poll() is not None for proc, _ in cluster.procs)
 
 
-def test_notebooks_run_on_the_cluster_workers_in_hand_off_order(tcp_cluster, tmp_path, orders_dir):
+def test_a_batch_runs_on_the_cluster_workers_in_hand_off_order(tcp_cluster, tmp_path, orders_dir):
     nbs = handoff_notebooks(tmp_path / "nbs")
     out = tmp_path / "shared-out"
-    res = run_cli("run", "--notebooks", str(nbs), "--data", str(orders_dir), "--out", str(out), "--scheduler", tcp_cluster.address,
+    config = tmp_path / "batch.yaml"  # one producer/consumer pair per market, each pair in its own folder
+    config.write_text(f"data: {orders_dir}\nreports:\n  - notebooks: [late, early]\n    grid: {{market: [de, fr]}}\n"
+                      "    name: '{market}'\n")
+    res = run_cli("run", "--config", str(config), "--notebooks", str(nbs), "--out", str(out), "--scheduler", tcp_cluster.address,
                   env=cluster_env(), timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
     run = manifest(out)["run"]
     assert run["executor"] == "dask" and run["scheduler"] == tcp_cluster.address
     assert run["workers"] and all(w.startswith("tcp://127.0.0.1:") for w in run["workers"])
     found = entries(out)
+    assert sorted(found) == ["de/early", "de/late", "fr/early", "fr/late"]
     for entry in found.values():
         assert entry["executor"] == "dask" and entry["worker"] in run["workers"], entry
-    assert json.loads((out / "early.json").read_text())["part"] == "42"
-    assert dt.datetime.fromisoformat(found["early"]["started_at"]) >= dt.datetime.fromisoformat(found["late"]["finished_at"])
-    assert (out / "early.html").exists() and (out / "logs" / "early.log").exists()
+    for market in ("de", "fr"):
+        early, late = found[f"{market}/early"], found[f"{market}/late"]
+        assert json.loads((out / market / "early.json").read_text())["part"] == "42"
+        assert early["handoffs"][0]["producer"] == f"{market}/late"
+        assert dt.datetime.fromisoformat(early["started_at"]) >= dt.datetime.fromisoformat(late["finished_at"])
+        assert (out / market / "early.html").exists()
+    index = (out / "index.html").read_text()
+    assert index.count('<section class="pb-card') == 4 and 'href="de/early.html"' in index and 'href="fr/late.html"' in index
     assert f"on the Dask cluster at {tcp_cluster.address}" in (out / "run.log").read_text()
 
 

@@ -65,10 +65,13 @@ def test_fail_on_stale_exits_1_and_the_manifest_and_index_say_why(tmp_path, orde
     nbs.mkdir()
     quick_notebook(nbs, "old", ["x = 1"], params='brand: str = "Acme"  # our brand\n', meta=STALE_META,
                    warnings="[{'file': 'a.csv'}, {'file': 'b.csv'}]")
-    out = tmp_path / "out"
+    reports = tmp_path / "reports"
+    out = reports / "2026-01-05_080000"
     evil = "<script>alert(1)</script>"
-    res = run_cli("run", "--notebooks", str(nbs), "--data", str(orders_dir), "--out", str(out), "--fail-on-stale", "-p", f"brand={evil}")
+    res = run_cli("run", "--notebooks", str(nbs), "--data", str(orders_dir), "--out", str(out), "--fail-on-stale", "-p", f"brand={evil}",
+                  env={"PLAYBOOK_REPORTS": str(reports)})
     assert res.returncode == 1, res.stderr
+    assert not (reports / "latest").exists()  # latest moves only on success
     run = manifest(out)["run"]
     assert run["fail_on_stale"] is True and run["stale_reports"] == ["old"] and run["exit_code"] == 1
     (entry,) = manifest(out)["notebooks"]
