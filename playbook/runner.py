@@ -355,9 +355,6 @@ class _DaskPool(_ProcessPool):
                 return done
             time.sleep(DASK_POLL_S)
 
-    def result(self, handle) -> JobResult:
-        return handle.result()
-
     def close(self) -> None:
         self.client.close()
 
