@@ -704,6 +704,8 @@ def _handoffs(job: Job, needs: list[tuple[str, Job]], done: Mapping[int, JobResu
         entry = {"file": file, "producer": producer.label if producer else None, "producer_status": status,
                  "available": (job.out_dir / file).is_file()}
         if not entry["available"]:
-            entry["reason"] = (f"{producer.label} {status}" if producer else "no notebook of this run produces it")
+            entry["reason"] = ("no notebook of this run produces it" if producer is None
+                               else f"{producer.label} failed" if status == "failed"
+                               else f"{producer.label} did not write it (its parameters did not ask for it)")
         out.append(entry)
     return out
