@@ -568,54 +568,21 @@ def run(
         if recovered:
             log.warning("%s", recovered)
         t0 = time.time()
-        if scheduler:
-            pool = _DaskPool(timeout, staging / "logs", quiet, connect_dask(scheduler), jobs or cfg.get("jobs"))
-        elif n_jobs > 1 and len(job_list) > 1:
-            pool = _ProcessPool(timeout, staging / "logs", quiet, min(n_jobs, len(job_list)))
-        else:
-            pool = _LocalPool(timeout, staging / "logs", quiet)
+        pool = _pool(scheduler, jobs or cfg.get("jobs"), n_jobs, len(job_list), timeout, staging / "logs", quiet)
         log.info("playbook run: %d notebook run(s) → %s (built in %s, published at the end)", len(job_list), out, staging.name)
         for folder, files in validated.items():
             log.info("data: %s (validated %s)", folder, ", ".join(sorted(p.name for p in files.values())) or "nothing")
         results = _execute_all(job_list, pool, quiet, on_result)
-        workers = sorted(pool.client.scheduler_info()["workers"]) if scheduler else []
         failed = [r for r in results if r.status != "succeeded"]
         stale = [r.label for r in results if r.stale]
         exit_code = EXIT_FAILED if failed or (fail_on_stale and stale) else EXIT_OK
         pruned = [d.name for d in prune(out.parent, keep, current=out)] if keep else []
         for name in pruned:
             log.info("pruned %s (--keep %d)", out.parent / name, keep)
-        manifest = {
-            "run": {
-                "run_id": out.name,
-                "started_at": started.isoformat(timespec="seconds"),
-                "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                "duration_s": round(time.time() - t0, 2),
-                "exit_code": exit_code,
-                "data_dir": str(data),
-                "out_dir": str(out),
-                "command": " ".join(sys.argv),
-                "host": holder["host"],
-                "pid": holder["pid"],
-                "git_commit": git_commit(),
-                "playbook_version": __version__,
-                "packages": package_versions(),
-                "inputs": input_files(data) if data.is_dir() else {},
-                "data_dirs": {str(d): input_files(d) for d in validated} if len(validated) > 1 else {},
-                "jobs": n_jobs,
-                "timeout_s": timeout,
-                "executor": pool.executor,
-                "scheduler": scheduler,
-                "workers": workers,
-                "waves": [[j.label for j in wave] for wave in waves(job_list)],
-                "interval": interval_used(job_list),
-                "fail_on_stale": fail_on_stale,
-                "stale_reports": stale,
-                "keep": keep,
-                "pruned": pruned,
-            },
-            "notebooks": [asdict(r) for r in results],
-        }
+        record = _run_record(out, data, holder, started, t0, exit_code, validated, job_list, pool)
+        record.update({"jobs": n_jobs, "timeout_s": timeout, "fail_on_stale": fail_on_stale, "stale_reports": stale,
+                       "keep": keep, "pruned": pruned})
+        manifest = {"run": record, "notebooks": [asdict(r) for r in results]}
         write_json_atomic(manifest, staging / "manifest.json")
         from playbook.render import render_index
 
@@ -645,6 +612,42 @@ def run(
             log.removeHandler(handler)
             handler.close()
         lock.release()
+
+
+def _pool(scheduler: str | None, asked_jobs: int | None, n_jobs: int, n_notebooks: int, timeout: int, log_dir: Path, quiet: bool):
+    """Where the notebooks run: the Dask cluster, local worker processes, or this process."""
+    if scheduler:
+        return _DaskPool(timeout, log_dir, quiet, connect_dask(scheduler), asked_jobs)
+    if n_jobs > 1 and n_notebooks > 1:
+        return _ProcessPool(timeout, log_dir, quiet, min(n_jobs, n_notebooks))
+    return _LocalPool(timeout, log_dir, quiet)
+
+
+def _run_record(out: Path, data: Path, holder: Mapping[str, Any], started: dt.datetime, t0: float, exit_code: int,
+                validated: Mapping[Path, Any], job_list: Sequence[Job], pool) -> dict[str, Any]:
+    """The manifest's ``run`` section: what ran where, from which code and inputs, in which waves."""
+    return {
+        "run_id": out.name,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "duration_s": round(time.time() - t0, 2),
+        "exit_code": exit_code,
+        "data_dir": str(data),
+        "out_dir": str(out),
+        "command": holder["command"],
+        "host": holder["host"],
+        "pid": holder["pid"],
+        "git_commit": git_commit(),
+        "playbook_version": __version__,
+        "packages": package_versions(),
+        "inputs": input_files(data) if data.is_dir() else {},
+        "data_dirs": {str(d): input_files(d) for d in validated} if len(validated) > 1 else {},
+        "executor": pool.executor,
+        "scheduler": pool.client.scheduler.address if pool.executor == "dask" else None,
+        "workers": sorted(pool.client.scheduler_info()["workers"]) if pool.executor == "dask" else [],
+        "waves": [[j.label for j in wave] for wave in waves(job_list)],
+        "interval": interval_used(job_list),
+    }
 
 
 def _execute_all(job_list: list[Job], pool, quiet: bool, on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
