@@ -375,7 +375,7 @@ def validate_folder(
     """
     from playbook import config
     from playbook.notebooks import discover, select
-    from playbook.runner import load_config, parse_cli_parameters, plan
+    from playbook.plan import load_config, parse_cli_parameters, plan
 
     cfg = load_config(config_file)
     data = Path(data_dir or cfg.get("data") or config.DEMO_DATA_DIR)

@@ -15,13 +15,15 @@ examples:
   playbook run                                   # every notebook on the bundled demo data
   playbook run mmm ab_test --data data/acme -p smoke=false -p mmm.draws=1000
   playbook run --config params/weekly.yaml --jobs 2
+  playbook run --config params/regions.yaml --scheduler tls://dask.internal:8786 --keep 8
   playbook list                                  # notebooks and their parameters
   playbook validate --data data/acme             # check the input files only
   playbook validate --config params/team.yaml    # …and the settings that name data, and who can run
   playbook demo-data /tmp/demo --seed 3 --scale 0.5
 
-exit codes: 0 all notebooks succeeded · 1 a notebook failed (the others still ran) ·
-            2 usage or data-contract error (reported before anything runs)
+exit codes: 0 all notebooks succeeded · 1 a notebook failed (the others still ran), or stale data
+            with --fail-on-stale · 2 usage or data-contract error, or the output folder is in use
+            by another run (reported before anything runs)
 """
 
 
@@ -43,13 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="-p values are parsed with the type the notebook declares: -p smoke=false is False, "
         "-p controls=a,b is a list, NAME.KEY=VALUE targets one notebook.\n\n" + EPILOG.split("\n\n", 1)[1],
     )
-    run.add_argument("names", nargs="*", metavar="NAME", help="notebooks to run (default: all, in playbook order)")
+    run.add_argument("names", nargs="*", metavar="NAME",
+                     help="notebooks to run (default: all; producers of a hand-off run before its consumers)")
     run.add_argument("--data", metavar="DIR", help=f"input data folder (default: bundled demo data, {config.DEMO_DATA_DIR})")
     run.add_argument("--out", metavar="DIR", help="output folder (default: reports/<YYYY-MM-DD_HHMMSS>/)")
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", dest="params",
                      help="set a notebook parameter (repeatable); NAME.KEY=VALUE for one notebook only")
-    run.add_argument("--config", metavar="FILE", help="YAML run config: data, out, jobs, timeout, run, parameters, notebooks")
-    run.add_argument("--jobs", type=int, metavar="N", help="notebooks run in parallel worker processes (default 1)")
+    run.add_argument("--config", metavar="FILE",
+                     help="YAML run config: data, out, jobs, timeout, run, parameters, notebooks, or a batch of reports "
+                     "(reports: notebook, data, parameters, grid, name); also scheduler, keep, fail_on_stale, require_all")
+    run.add_argument("--jobs", type=int, metavar="N",
+                     help="notebooks run in parallel worker processes (default 1); a consumer of a hand-off "
+                     "never starts before its producer finished")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="run each notebook on an existing Dask cluster: tcp://127.0.0.1:PORT on this machine, "
+                     "tls://HOST:PORT beyond it (certificates from the Dask configuration); --out must be a folder "
+                     "every worker sees at the same path")
+    run.add_argument("--keep", type=int, metavar="N",
+                     help="after the run, keep only the N newest dated run folders beside --out (never the one "
+                     "reports/latest points to)")
+    run.add_argument("--fail-on-stale", action="store_true", default=None,
+                     help="exit 1 when any report's data are older than its max_data_age_days (recorded in the manifest)")
     run.add_argument("--timeout", type=int, metavar="S", help="per-cell execution timeout in seconds (default 1800)")
     run.add_argument("--notebooks", metavar="DIR", help="use notebooks from DIR instead of the playbook's own")
     run.add_argument("-q", "--quiet", action="store_true", help="log to run.log only; print nothing but errors")
@@ -95,6 +111,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         notebooks_dir=args.notebooks,
         quiet=args.quiet,
+        scheduler=args.scheduler,
+        keep=args.keep,
+        fail_on_stale=args.fail_on_stale,
         require_all=args.require_all,
     )
 

@@ -17,8 +17,6 @@ import nbformat
 
 from playbook import config
 
-#: The order notebooks run in (hand-offs flow forward: A/B → MMM → attribution). Others follow, sorted.
-PREFERRED_ORDER = ("market_analysis", "personas", "ab_test", "mmm", "attribution")
 #: Parameters the runner sets itself; users may still override ``data_dir`` via ``--data``.
 RUNNER_PARAMETERS = ("data_dir", "output_dir")
 
@@ -209,15 +207,15 @@ def _literal(raw: str) -> Any:
 
 
 def discover(notebooks_dir: str | Path | None = None) -> dict[str, Notebook]:
-    """Every ``*.ipynb`` in the notebooks folder (not starting with ``_`` or ``.``), in run order."""
+    """Every ``*.ipynb`` in the notebooks folder (not starting with ``_`` or ``.``), by name.
+
+    The run order comes from the notebooks' declared hand-offs (``playbook.plan.waves``)."""
     folder = Path(notebooks_dir or config.NOTEBOOKS_DIR)
-    found = {p.stem: Notebook(p) for p in sorted(folder.glob("*.ipynb")) if not p.name.startswith(("_", "."))}
-    order = [n for n in PREFERRED_ORDER if n in found] + sorted(n for n in found if n not in PREFERRED_ORDER)
-    return {n: found[n] for n in order}
+    return {p.stem: Notebook(p) for p in sorted(folder.glob("*.ipynb")) if not p.name.startswith(("_", "."))}
 
 
 def select(names: list[str], available: dict[str, Notebook]) -> list[Notebook]:
-    """The notebooks named (all of them when ``names`` is empty), in run order."""
+    """The notebooks named (all of them when ``names`` is empty), by name."""
     if not names:
         return list(available.values())
     unknown = [n for n in names if n not in available]

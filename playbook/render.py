@@ -20,6 +20,9 @@ from playbook.report import CSS_PATH, Tile, read_json, tiles_html
 REMOVE_CELL_TAGS = {"remove-cell", "papermill-error-cell-tag"}
 #: Runner parameters not worth showing in the report header.
 HIDDEN_PARAMETERS = {"output_dir"}
+#: Tile tones the stylesheet knows; anything else from a results JSON is shown without a tone.
+TILE_TONES = {"good", "bad", "warn"}
+INDEX_CSS_PATH = config.TEMPLATES_DIR / "playbook" / "index.css"
 
 _HEADING = re.compile(r'<h([23]) id="(?P<id>[^"]+)"[^>]*>(?P<text>.*?)</h\1>', re.S)
 _TAGS = re.compile(r"<[^>]+>")
@@ -136,27 +139,45 @@ def _write_text_atomic(path: Path, text: str) -> Path:
     return path
 
 
-def render_index(out_dir: str | Path, manifest: Mapping) -> Path:
-    """Write ``index.html``: one card per notebook with status, headline numbers and links."""
+def render_index(out_dir: str | Path, manifest: Mapping, published: str | Path | None = None) -> Path:
+    """Write ``index.html``: one card per report of the run (every report of a batch) with status,
+    headline numbers, data warnings, a stale-data mark and links. Every data-borne string is escaped.
+
+    ``published`` is the folder the run publishes into (when ``out_dir`` is its staging folder):
+    a failed report's card then links the previous good report kept there.
+    """
     out_dir = Path(out_dir)
     run = manifest["run"]
-    cards = [_card(out_dir, entry) for entry in manifest["notebooks"]]
-    ok = sum(e["status"] == "succeeded" for e in manifest["notebooks"])
-    skipped = sum(e["status"] == "skipped" for e in manifest["notebooks"])
-    total = len(manifest["notebooks"]) - skipped
-    tone = "success" if ok == total else "danger"
-    skipped_text = f" {skipped} skipped: their input files are not in the data folder (see each card)." if skipped else ""
+    entries = list(manifest["notebooks"])
+    varying = _varying_parameters(entries)
+    cards = [_card(out_dir, entry, varying.get(entry["name"], ()), Path(published) if published else None) for entry in entries]
+    ok = sum(e["status"] == "succeeded" for e in entries)
+    skipped = sum(e["status"] == "skipped" for e in entries)
+    total = len(entries) - skipped
+    stale = list(run.get("stale_reports") or [])
+    tone = "success" if ok == total and not stale else "warning" if ok == total else "danger"
+    message = f"{ok} of {total} reports succeeded."
+    if ok != total:
+        message += " Failed reports are marked below; their previous good versions, if any, were kept."
+    if skipped:
+        message += f" {skipped} skipped: their input files are not in the data folder (see each card)."
+    if stale:
+        message += f" {len(stale)} report{'s' if len(stale) != 1 else ''} ran on stale data" + (
+            " (the run failed on it: --fail-on-stale)." if run.get("fail_on_stale") else ".")
+    chips = [f"Run {run['started_at'][:16].replace('T', ' ')}", f"Data folder: {Path(run['data_dir']).name}",
+             f"{run['duration_s']:.0f} s"]
+    if run.get("executor") == "dask":
+        chips.append(f"Dask cluster, {len(run.get('workers') or [])} worker(s)")
+    css = CSS_PATH.read_text() + (config.TEMPLATES_DIR / "playbook" / "report.css").read_text() + INDEX_CSS_PATH.read_text()
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Marketing playbook · {html.escape(run["run_id"])}</title>
-<style>{CSS_PATH.read_text()}{(config.TEMPLATES_DIR / "playbook" / "report.css").read_text()}{_INDEX_CSS}</style></head>
-<body class="pb-report">
+<style>{css}</style></head>
+<body class="pb-report pb-index">
 <header class="pb-header"><div class="pb-kicker">Marketing analytics playbook</div>
 <h1 class="pb-title">Weekly marketing playbook</h1>
-<div class="pb-chips"><span class="pb-chip">Run {html.escape(run["started_at"][:16].replace("T", " "))}</span>
-<span class="pb-chip">Data folder: {html.escape(Path(run["data_dir"]).name)}</span>
-<span class="pb-chip">{run["duration_s"]:.0f} s</span></div></header>
-<div class="pb-banner pb-banner-{tone}">{ok} of {total} reports succeeded.{"" if ok == total else " Failed reports are marked below; their previous good versions, if any, were kept."}{skipped_text}</div>
+<div class="pb-chips">{"".join(f'<span class="pb-chip">{html.escape(c)}</span>' for c in chips)}</div></header>
+<div class="pb-banner pb-banner-{tone}">{html.escape(message)}</div>
 <div class="pb-cards">{"".join(cards)}</div>
 <footer class="pb-footer">playbook {html.escape(run.get("playbook_version", ""))} · commit {html.escape((run.get("git_commit") or "unknown")[:12])} ·
 <a href="manifest.json">manifest.json</a> · <a href="run.log">run.log</a></footer>
@@ -165,40 +186,74 @@ def render_index(out_dir: str | Path, manifest: Mapping) -> Path:
     return _write_text_atomic(out_dir / "index.html", page)
 
 
-def _card(out_dir: Path, entry: Mapping) -> str:
-    succeeded = entry["status"] == "succeeded"
+def _varying_parameters(entries: list[Mapping]) -> dict[str, tuple[str, ...]]:
+    """Per notebook with several reports in the run: the parameters whose values differ between them
+    (what tells a batch's cards apart: ``region: north``)."""
+    by_name: dict[str, list[Mapping]] = {}
+    for e in entries:
+        by_name.setdefault(e["name"], []).append(e.get("parameters") or {})
+    out = {}
+    for name, params in by_name.items():
+        if len(params) < 2:
+            continue
+        keys = sorted({k for p in params for k in p} - {"output_dir", "data_dir"})
+        out[name] = tuple(k for k in keys if len({json.dumps(p.get(k), sort_keys=True, default=str) for p in params}) > 1)
+    return out
+
+
+def _stale_mark(meta: Mapping) -> str:
+    if not meta.get("stale"):
+        return ""
+    age = meta.get("data_age_days")
+    limit = meta.get("max_data_age_days")
+    text = (f"Stale data: the data end {meta.get('data_end')}, {age:,} days before this run"
+            + (f" (more than the {limit} days allowed)." if limit is not None else "."))
+    return f'<p class="pb-card-stale">{html.escape(text)}</p>'
+
+
+def _warnings_chip(results: Mapping | None) -> str:
+    if results is None:
+        return ""
+    n = len(results.get("warnings") or [])
+    text = "no data warnings" if n == 0 else f"{n} data warning{'s' if n != 1 else ''}"
+    return f'<span class="pb-chip pb-chip-{"warn" if n else "quiet"}">{html.escape(text)}</span>'
+
+
+def _card(out_dir: Path, entry: Mapping, varying: tuple[str, ...] = (), published: Path | None = None) -> str:
+    status = str(entry["status"])
+    succeeded = status == "succeeded"
+    skipped = status == "skipped"
     outputs = entry.get("outputs", {})
     results = read_json(out_dir / outputs["json"]) if succeeded and outputs.get("json") else None
-    headline = [Tile(**{k: str(t.get(k) or "") for k in ("label", "value", "detail", "tone")})
-                for t in ((results or {}).get("headline") or [])[:4]]
+    headline = [Tile(label=str(t.get("label") or ""), value=str(t.get("value") or ""),
+                     detail=html.escape(str(t.get("detail") or "")),
+                     tone=str(t.get("tone") or "") if t.get("tone") in TILE_TONES else "")
+                for t in ((results or {}).get("headline") or [])[:4] if isinstance(t, Mapping)]
     link = outputs.get("html")
     title = html.escape(entry.get("title") or entry["name"])
-    skipped = entry["status"] == "skipped"
-    status = "Succeeded" if succeeded else "Skipped" if skipped else "Failed"
+    label = entry.get("label") or entry["name"]
+    params = entry.get("parameters") or {}
+    chips = [f'<span class="pb-chip pb-chip-{html.escape(status, quote=True)}">{html.escape(status.capitalize())}</span>']
+    if label != entry["name"]:
+        chips.insert(0, f'<span class="pb-chip">{html.escape(label)}</span>')
+    chips += [f'<span class="pb-chip">{html.escape(k)}: {html.escape(_param_text(params.get(k)))}</span>' for k in varying]
+    chips.append(_warnings_chip(results))
     error = "" if succeeded else f'<p class="pb-card-{"needs" if skipped else "error"}">{html.escape(entry.get("error") or "")}</p>'
-    links = f'<a class="pb-card-link" href="{html.escape(link)}">Open report →</a>' if link else ""
+    absent = [h for h in entry.get("handoffs") or [] if not h.get("available")]
+    handoff_note = "".join(
+        f'<p class="pb-card-note">Ran without {html.escape(str(h["file"]))}: {html.escape(str(h.get("reason") or "absent"))}.</p>'
+        for h in absent)
+    links = f'<a class="pb-card-link" href="{html.escape(link, quote=True)}">Open report →</a>' if link else ""
     if outputs.get("json"):
-        links += f' <a class="pb-card-aux" href="{html.escape(outputs["json"])}">results JSON</a>'
+        links += f' <a class="pb-card-aux" href="{html.escape(outputs["json"], quote=True)}">results JSON</a>'
+    previous = f"{entry['folder'] + '/' if entry.get('folder') else ''}{entry['name']}.html"
+    if not succeeded and not skipped and published is not None and (published / previous).is_file():
+        links += f' <a class="pb-card-aux" href="{html.escape(previous, quote=True)}">previous good report</a>'
     period = _period_text(results)
-    return f"""<section class="pb-card {"" if succeeded else "pb-card-skipped" if skipped else "pb-card-failed"}">
-<div class="pb-card-head"><h2>{title}</h2><span class="pb-chip pb-chip-{entry["status"]}">{status}</span></div>
+    meta = (results or {}).get("meta") or {}
+    return f"""<section class="pb-card {"" if succeeded else "pb-card-skipped" if skipped else "pb-card-failed"}{" pb-card-is-stale" if meta.get("stale") else ""}">
+<div class="pb-card-head"><h2>{title}</h2><div class="pb-chips">{"".join(chips)}</div></div>
 <p class="pb-card-desc">{html.escape(entry.get("description", ""))}</p>
-{tiles_html(headline) if headline else ""}{error}
+{_stale_mark(meta)}{tiles_html(headline) if headline else ""}{error}{handoff_note}
 <div class="pb-card-foot">{links}<span class="pb-card-meta">{entry.get("duration_s", 0):.0f} s{(" · data " + html.escape(period)) if period else ""}</span></div>
 </section>"""
-
-
-_INDEX_CSS = """
-.pb-cards{display:grid;grid-template-columns:1fr;gap:1.2em;margin-top:1.2em}
-.pb-card{border:1px solid #E5E7EB;border-radius:8px;padding:1em 1.3em;background:#fff}
-.pb-card-failed{border:2px solid #F04438;background:#FFFBFA}
-.pb-card-head{display:flex;justify-content:space-between;align-items:center}
-.pb-card-head h2{margin:0;font-size:1.3em;border:0}
-.pb-card-desc{color:#4B5563;margin:.3em 0 .6em}
-.pb-card-error{color:#B42318;font-family:monospace;font-size:.85em;white-space:pre-wrap}
-.pb-card-skipped{border:1px dashed #9CA3AF;background:#F9FAFB}.pb-card-needs{color:#4B5563;font-size:.9em}
-.pb-chip-skipped{background:#F3F4F6;color:#4B5563}
-.pb-card-foot{display:flex;justify-content:space-between;align-items:center;margin-top:.6em}
-.pb-card-link{font-weight:600;color:#0072B2}.pb-card-aux{font-size:.85em;color:#4B5563;margin-left:.8em}
-.pb-card-meta{font-size:.85em;color:#6B7280}
-"""

@@ -1,171 +1,95 @@
-"""Run notebooks headless with papermill: plan, validate inputs, execute, render, record.
+"""Run the playbook: lock the output folder, execute the planned jobs, publish atomically, record.
 
 One run writes one folder::
 
     reports/2026-11-23_091500/
-        index.html  manifest.json  run.log
+        index.html  manifest.json  run.log  logs/<label>.log
         <name>.ipynb  <name>.html  <name>.json      (a succeeded notebook)
         <name>.failed.ipynb  <name>.failed.html     (a failed one; a good <name>.html is kept)
-        <name>__<set>/...                           (one folder per extra parameter set)
+        <name>__<set>/...  <report name>/...        (one folder per extra parameter set or batch report)
 
-Exit codes: 0 all succeeded, 1 a notebook failed, 2 usage or data-contract error (nothing ran).
+How a run treats its folder ``OUT``:
+
+- **One run per folder.** ``.OUT.lock`` beside it holds an exclusive ``flock`` for the whole run
+  and names the run (pid, host, start, command). A second run fails at once (exit 2, naming the
+  first); the kernel drops the lock of a killed run, and the next run takes it over.
+- **Atomic publish.** The notebooks run in ``.OUT.staging`` beside ``OUT`` (same file system), so
+  hand-offs are read from this run only. At the end the finished files are moved into ``OUT``
+  (``os.replace``, after a journal that lets the next run finish an interrupted publish); until
+  then ``OUT`` is exactly as it was, even after ``kill -9``. ``reports/latest`` moves only on success.
+- **Retention.** ``keep=N`` prunes the older dated run folders beside ``OUT``, never the one
+  ``latest`` points to.
+
+Exit codes: 0 all succeeded, 1 a notebook failed (or its data are stale with ``fail_on_stale``),
+2 usage, data-contract or lock error (nothing ran).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import fcntl
 import hashlib
 import importlib.metadata
+import ipaddress
+import json
 import logging
 import multiprocessing
 import os
 import platform
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import yaml
-
-from playbook import __version__, checks, config, mcmc
+from playbook import __version__, checks, config
+from playbook.execute import JobResult, execute_job, execute_on_worker
 from playbook.io import available
-from playbook.notebooks import RUNNER_PARAMETERS, Notebook, ParameterError, discover, select
-from playbook.report import read_json, write_json_atomic
+from playbook.notebooks import Notebook, ParameterError, discover, select
+from playbook.plan import (
+    Job,
+    UsageError,
+    load_config,
+    parse_cli_parameters,
+    plan,
+    producers,
+    report_notebooks,
+    wave_numbers,
+    waves,
+)
+from playbook.results import write_json_atomic
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "Job", "JobResult", "LockedError", "UsageError", "check_inputs",
+           "execute_job", "load_config", "parse_cli_parameters", "plan", "run"]
 
 log = logging.getLogger("playbook")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_TIMEOUT_S = 1800
-#: Cells that take at least this long are reported as progress while a notebook runs.
-PROGRESS_MIN_S = 5.0
+#: Seconds to wait for a Dask scheduler to answer and for at least one worker to be connected.
+DASK_CONNECT_TIMEOUT_S = 20
+#: How often the run looks for finished Dask tasks.
+DASK_POLL_S = 0.2
+#: The journal an interrupted publish is finished from.
+PUBLISH_JOURNAL = ".publish.json"
+#: Names of the dated run folders that retention may prune (``default_out_dir``'s names).
+DATED_RUN = re.compile(r"^\d{4}-\d{2}-\d{2}_\d{6}(-\d+)?$")
 PACKAGES = ("pymc", "pymc-marketing", "pytensor", "papermill", "nbconvert", "nbclient", "pandas", "numpy", "scipy",
-            "scikit-learn", "statsmodels", "duckdb", "matplotlib", "seaborn", "arviz")
+            "scikit-learn", "statsmodels", "duckdb", "matplotlib", "seaborn", "arviz", "dask", "distributed")
 
 
-class UsageError(ValueError):
-    """Bad command line or config: reported without a traceback, exit code 2."""
+class LockedError(UsageError):
+    """The output folder is in use by another run (exit code 2)."""
 
 
-@dataclass
-class Job:
-    """One notebook execution: which notebook, with which parameters, written where."""
-
-    notebook: Notebook
-    parameters: dict[str, Any]
-    out_dir: Path  # where this job's files go (the run folder, or a sub-folder per extra set)
-    set_id: str = ""  # empty for the main parameter set
-
-    @property
-    def label(self) -> str:
-        return f"{self.notebook.name}__{self.set_id}" if self.set_id else self.notebook.name
-
-
-@dataclass
-class JobResult:
-    name: str
-    label: str
-    title: str
-    description: str
-    parameters: dict[str, Any]
-    status: str  # "succeeded", "failed", or "skipped" (its inputs are missing; error says which files it needs)
-    duration_s: float
-    error: str | None = None
-    outputs: dict[str, str] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------- planning
-
-
-def load_config(path: str | Path | None) -> dict:
-    """Read a run config (YAML). Keys: data, out, jobs, timeout, run, parameters, notebooks, require_all."""
-    if not path:
-        return {}
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text()) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise UsageError(f"cannot read config {p}: {err}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"config {p} must be a YAML mapping")
-    allowed = {"data", "out", "jobs", "timeout", "run", "parameters", "notebooks", "require_all"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise UsageError(f"config {p}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
-    return data
-
-
-def parse_cli_parameters(pairs: Sequence[str], notebooks: Sequence[Notebook]) -> dict[str, dict[str, Any]]:
-    """``["smoke=true", "mmm.draws=200"]`` → per-notebook typed values.
-
-    ``KEY=VALUE`` applies to every selected notebook that declares ``KEY``; ``NAME.KEY=VALUE``
-    to notebook ``NAME`` only. A key no selected notebook declares is an error listing valid keys.
-    """
-    per_nb: dict[str, dict[str, Any]] = {nb.name: {} for nb in notebooks}
-    by_name = {nb.name: nb for nb in notebooks}
-    for pair in pairs:
-        if "=" not in pair:
-            raise UsageError(f"-p expects KEY=VALUE, got {pair!r}")
-        key, value = pair.split("=", 1)
-        key = key.strip()
-        target, _, pname = key.rpartition(".")
-        if target and target not in by_name:
-            raise UsageError(f"-p {pair!r}: {target!r} is not among the selected notebooks ({', '.join(by_name)})")
-        if pname in RUNNER_PARAMETERS:
-            raise UsageError(f"-p {pname}: set by the runner; use --data / --out instead")
-        targets = [by_name[target]] if target else [nb for nb in notebooks if pname in nb.parameters]
-        if not targets or any(pname not in nb.parameters for nb in targets):
-            valid = sorted({p for nb in (targets or notebooks) for p in nb.parameters if p not in RUNNER_PARAMETERS})
-            raise UsageError(f"unknown parameter {pname!r}; valid parameters: {', '.join(valid)}")
-        for nb in targets:
-            try:
-                per_nb[nb.name][pname] = nb.parameters[pname].parse(value)
-            except ParameterError as err:
-                raise UsageError(f"{nb.name}: {err}") from None
-    return per_nb
-
-
-def _slug(params: Mapping[str, Any]) -> str:
-    text = "_".join(f"{k}-{v}" for k, v in params.items())
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text)[:60].strip("-") or "set"
-
-
-def plan(
-    notebooks: Sequence[Notebook],
-    out_dir: Path,
-    data_dir: Path,
-    cli_params: Mapping[str, Mapping[str, Any]],
-    cfg: Mapping[str, Any],
-) -> list[Job]:
-    """Expand notebooks × parameter sets into jobs. Precedence: config < config per notebook < ``-p``."""
-    common = dict(cfg.get("parameters") or {})
-    per_nb_cfg = dict(cfg.get("notebooks") or {})
-    jobs: list[Job] = []
-    for nb in notebooks:
-        base = {k: v for k, v in common.items() if k in nb.parameters}
-        sets = per_nb_cfg.get(nb.name) or [{}]
-        if isinstance(sets, Mapping):
-            sets = [sets]
-        seen: set[str] = set()
-        for i, pset in enumerate(sets):
-            pset = dict(pset or {})
-            set_id = str(pset.pop("id", "") or (_slug(pset) if i else ""))
-            if set_id in seen:
-                raise UsageError(f"{nb.name}: two parameter sets share the id {set_id!r}; give each an 'id'")
-            seen.add(set_id)
-            try:
-                values = {**nb.coerce(base, "config parameters"), **nb.coerce(pset, f"config notebooks.{nb.name}")}
-            except ParameterError as err:
-                raise UsageError(str(err)) from None
-            values.update(cli_params.get(nb.name, {}))
-            job_dir = out_dir / f"{nb.name}__{set_id}" if set_id else out_dir
-            values.update({"data_dir": str(data_dir), "output_dir": str(job_dir)})
-            jobs.append(Job(nb, values, job_dir, set_id))
-    return jobs
+# --------------------------------------------------------------------------- inputs
 
 
 def check_inputs(notebooks: Sequence[Notebook], data_dir: Path, jobs: Sequence[Job] = ()) -> dict[str, Path]:
@@ -181,154 +105,304 @@ def check_inputs(notebooks: Sequence[Notebook], data_dir: Path, jobs: Sequence[J
     return checks.check_inputs(notebooks, data_dir, jobs)
 
 
-# --------------------------------------------------------------------------- execution
+def _check_all_inputs(job_list: Sequence[Job]) -> dict[Path, dict[str, Path]]:
+    """:func:`check_inputs` once per data folder the jobs read (a batch may read several)."""
+    by_data: dict[Path, list[Job]] = {}
+    for job in job_list:
+        by_data.setdefault(job.data_dir, []).append(job)
+    out = {}
+    for data, group in by_data.items():
+        notebooks = list({id(j.notebook): j.notebook for j in group}.values())
+        out[data] = check_inputs(notebooks, data, group)
+    return out
 
 
-def _progress_hook(job: Job, echo: bool, log_fh):
-    """An nbclient ``on_cell_complete`` hook: reports cells that took a while, so long runs show life."""
-    n_cells = len(job.notebook.node.cells) + 1  # + papermill's injected-parameters cell
-    last = [time.time()]
-
-    def on_cell_complete(cell=None, cell_index=0, **_):
-        now = time.time()
-        took, last[0] = now - last[0], now
-        if took >= PROGRESS_MIN_S:
-            line = f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} INFO    {job.label}: cell {cell_index + 1}/{n_cells} took {took:.0f} s"
-            log_fh.write(line + "\n")
-            log_fh.flush()
-            if echo:
-                print(line, file=sys.stderr, flush=True)
-
-    return on_cell_complete
+# --------------------------------------------------------------------------- one run per folder
 
 
-def _progress_echo(job: Job, echo: bool, run_log: Path):
-    """Where a kernel's ``playbook progress:`` lines (MCMC draws done, seconds left) go besides its own log:
-    ``run.log`` and, unless quiet, the console, as they come (also from worker processes)."""
+class RunLock:
+    """An exclusive lock on an output folder: ``flock`` on ``.<name>.lock`` beside it.
 
-    def on_line(line: str) -> None:
-        text = f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} INFO    {job.label}: {line}"
-        with open(run_log, "a") as fh:
-            fh.write(text + "\n")
-        if echo:
-            print(text, file=sys.stderr, flush=True)
-
-    return on_line
-
-
-def _kernel_manager_logging_to(log_fh):
-    """A kernel manager whose kernel process writes its own stderr (start-up chatter, crash
-    messages) to the notebook's log file instead of the console."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class KernelManagerWithLog(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            kw["stderr"] = log_fh
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    return KernelManagerWithLog
-
-
-def execute_job(job: Job, timeout_s: int, log_dir: Path, progress: bool = False, echo: bool = True) -> JobResult:
-    """Execute one notebook with papermill and render its report. Never raises for notebook errors.
-
-    ``progress`` shows papermill's per-cell progress bar (for a terminal); ``echo`` prints a line
-    for every cell that takes longer than :data:`PROGRESS_MIN_S` (for logs and schedulers).
+    The file names the holder (pid, host, start time, command, run id). The kernel releases the
+    lock when the holder dies, even by ``kill -9``; a lock file that still names a holder when the
+    lock is free is therefore stale, and :meth:`acquire` takes it over (and says whose it was).
+    The file itself is never deleted (deleting a lock file races with its next holder).
     """
-    import papermill as pm
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from playbook.render import render_notebook
+    def __init__(self, out: Path):
+        self.out = out
+        self.path = out.parent / f".{out.name}.lock"
+        self._fh = None
 
-    job.out_dir.mkdir(parents=True, exist_ok=True)
-    name = job.notebook.name
-    staging = job.out_dir / f".{name}.running.ipynb"
-    results_path = job.out_dir / f"{name}.json"
-    started = time.time()
-    error: str | None = None
-    log_file = log_dir / f"{job.label}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in (1, 2):
+    def acquire(self, info: Mapping[str, Any]) -> dict | None:
+        """Take the lock or raise :class:`LockedError`; return the stale holder's info, if any."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")  # noqa: SIM115 - held open for the run
         try:
-            with open(log_file, "w") as fh:
-                pm.execute_notebook(
-                    str(job.notebook.path),
-                    str(staging),
-                    parameters=job.parameters,
-                    kernel_name=config.KERNEL_NAME,
-                    cwd=str(job.notebook.path.parent),
-                    execution_timeout=timeout_s,
-                    start_timeout=120,
-                    progress_bar=progress,
-                    log_output=False,
-                    stdout_file=fh,
-                    stderr_file=mcmc.ProgressRelay(fh, _progress_echo(job, echo, log_dir.parent / "run.log")),
-                    on_cell_complete=_progress_hook(job, echo and not progress, fh),
-                    kernel_manager_class=_kernel_manager_logging_to(fh),
-                )
-            error = None
-            break
-        except pm.PapermillExecutionError as err:
-            error = f"cell {err.exec_count}: {err.ename}: {_first_line(err.evalue)}"
-            break
-        except CellTimeoutError:
-            error = f"a cell ran longer than the {timeout_s} s timeout"
-            break
-        except DeadKernelError:
-            error = "the kernel died (often: out of memory)"
-            break
-        except RuntimeError as err:  # kernel start-up races (papermill #239, #511): retry once
-            error = f"kernel failed to start: {_first_line(str(err))}"
-            if attempt == 2 or "kernel" not in str(err).lower():
-                break
-            time.sleep(2)
-        except Exception as err:  # noqa: BLE001 - anything else is a failed run, not a crash of the batch
-            error = f"{type(err).__name__}: {_first_line(str(err))}"
-            break
-    if error is None and not (results_path.is_file() and results_path.stat().st_mtime >= started - 1):
-        error = f"the notebook finished but did not write {results_path.name} (it must end with report.save_results)"
-    status = "succeeded" if error is None else "failed"
-    outputs: dict[str, str] = {}
-    prefix = f"{job.out_dir.name}/" if job.set_id else ""
-    if staging.exists():
-        final_stem = name if status == "succeeded" else f"{name}.failed"
-        nb_path = job.out_dir / f"{final_stem}.ipynb"
-        html_path = job.out_dir / f"{final_stem}.html"
-        results = read_json(results_path) if status == "succeeded" else None
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_lock(fh)
+            fh.close()
+            raise LockedError(f"output folder {self.out} is in use by another run: {describe_holder(holder)}; "
+                              "wait for it to finish or choose another --out") from None
+        stale = _read_lock(fh) or None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps(dict(info)))
+        fh.flush()
+        os.fsync(fh.fileno())
+        self._fh = fh
+        return stale
+
+    def release(self) -> None:
+        if self._fh is None:
+            return
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.flush()
+        fcntl.flock(self._fh, fcntl.LOCK_UN)
+        self._fh.close()
+        self._fh = None
+
+
+def _read_lock(fh) -> dict:
+    fh.seek(0)
+    try:
+        data = json.loads(fh.read() or "{}")
+    except ValueError:
+        return {"pid": "?", "host": "?", "started_at": "?", "command": "(unreadable lock file)"}
+    return data if isinstance(data, dict) else {}
+
+
+def describe_holder(holder: Mapping[str, Any]) -> str:
+    """``pid 123 on host h, started 2026-…, command: playbook run …`` from a lock file's contents."""
+    return (f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')}, started {holder.get('started_at', '?')}, "
+            f"command: {holder.get('command', '?')}")
+
+
+# --------------------------------------------------------------------------- staging and publish
+
+
+def staging_dir(out: Path) -> Path:
+    """Where a run on ``out`` builds its files: ``.<name>.staging`` beside it (same file system)."""
+    return out.parent / f".{out.name}.staging"
+
+
+def publish(staging: Path, out: Path, delete: Sequence[str] = ()) -> list[str]:
+    """Move every finished file of ``staging`` to the same place in ``out``, then delete ``delete``
+    (paths relative to ``out``) and the staging folder. Returns the paths published.
+
+    A journal written first lets :func:`recover` finish a publish that was interrupted.
+    """
+    write_json_atomic({"delete": list(delete)}, staging / PUBLISH_JOURNAL)
+    return _move_into_place(staging, out, delete)
+
+
+def _move_into_place(staging: Path, out: Path, delete: Sequence[str]) -> list[str]:
+    files = [p for p in staging.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    last = {staging / "index.html", staging / "manifest.json"}  # the landing page changes last
+    files = sorted(files, key=lambda p: (p in last, str(p)))
+    moved = []
+    for src in files:
+        rel = src.relative_to(staging)
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+        moved.append(str(rel))
+    for rel in delete:
+        (out / rel).unlink(missing_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    return moved
+
+
+def recover(out: Path) -> str | None:
+    """Clean up after a run on ``out`` that was killed: finish its publish if it had begun (its
+    journal exists), else discard its unfinished files. Returns what was done, or ``None``."""
+    staging = staging_dir(out)
+    if not staging.exists():
+        return None
+    journal = staging / PUBLISH_JOURNAL
+    if journal.is_file():
         try:
-            render_notebook(staging, html_path, status=status, error=error, results=results)
-            staging.replace(nb_path)
-            outputs.update(ipynb=prefix + nb_path.name, html=prefix + html_path.name)
-        except Exception as err:  # noqa: BLE001
-            status, error = "failed", f"rendering the report failed: {type(err).__name__}: {_first_line(str(err))}"
-            staging.replace(job.out_dir / f"{name}.failed.ipynb")
-            outputs["ipynb"] = prefix + f"{name}.failed.ipynb"
-        if status == "succeeded":
-            for stale in (job.out_dir / f"{name}.failed.html", job.out_dir / f"{name}.failed.ipynb"):
-                stale.unlink(missing_ok=True)
-    if status == "succeeded":
-        outputs["json"] = prefix + results_path.name
-    outputs["log"] = f"logs/{log_file.name}"
-    return JobResult(
-        name=name,
-        label=job.label,
-        title=job.notebook.title,
-        description=job.notebook.description,
-        parameters=job.parameters,
-        status=status,
-        duration_s=round(time.time() - started, 2),
-        error=error,
-        outputs=outputs,
-    )
+            delete = json.loads(journal.read_text()).get("delete", [])
+        except ValueError:
+            delete = []
+        moved = _move_into_place(staging, out, delete)
+        return f"finished publishing {len(moved)} file(s) of an interrupted run into {out}"
+    shutil.rmtree(staging)
+    return f"discarded the unfinished files of an interrupted run ({staging.name}); {out} was left as it was"
 
 
-def _first_line(text: str, limit: int = 300) -> str:
-    lines = [ln.strip() for ln in str(text).strip().splitlines() if ln.strip()]
-    line = lines[0] if lines else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def _point_latest(out: Path) -> None:
+    """Point ``<reports>/latest`` at ``out`` (a relative symlink, swapped atomically)."""
+    link = out.parent / "latest"
+    tmp = out.parent / f".latest.{os.getpid()}"
+    try:
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(out.name, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError as err:
+        log.warning("could not update %s: %s", link, err)
 
 
-# --------------------------------------------------------------------------- the run
+def prune(root: Path, keep: int, current: Path | None = None) -> list[Path]:
+    """Delete all but the ``keep`` newest dated run folders in ``root``; never the folder ``latest``
+    points to (the latest good run), never ``current``, never one a run holds locked."""
+    if keep < 1:
+        raise UsageError("--keep must be at least 1")
+    runs = sorted(d for d in root.iterdir() if d.is_dir() and not d.is_symlink() and DATED_RUN.match(d.name))
+    names = sorted({d.name for d in runs} | ({current.name} if current is not None and DATED_RUN.match(current.name) else set()))
+    protect = set(names[-keep:]) | ({current.name} if current is not None else set())
+    latest = root / "latest"
+    if latest.is_symlink():
+        protect.add(latest.resolve().name)
+    pruned = []
+    for d in runs:
+        if d.name in protect:
+            continue
+        lock = RunLock(d)
+        try:
+            lock.acquire({"pid": os.getpid(), "host": socket.gethostname(), "command": "prune"})
+        except LockedError:
+            continue
+        try:
+            shutil.rmtree(d)
+            pruned.append(d)
+        finally:
+            lock.release()
+            lock.path.unlink(missing_ok=True)
+    return pruned
+
+
+# --------------------------------------------------------------------------- executors
+
+
+class _LocalPool:
+    """Jobs one after another in this process (``--jobs 1``)."""
+
+    executor = "local"
+
+    def __init__(self, timeout: int, log_dir: Path, quiet: bool):
+        self.timeout, self.log_dir = timeout, log_dir
+        self.progress = (not quiet) and sys.stderr.isatty()
+        self.echo = not quiet
+        self.capacity = 1
+
+    def submit(self, job: Job):
+        fut: cf.Future = cf.Future()
+        fut.set_result(execute_job(job, self.timeout, self.log_dir, self.progress, self.echo, self.executor))
+        return fut
+
+    def wait(self, handles):
+        return list(handles)
+
+    def result(self, handle) -> JobResult:
+        return handle.result()
+
+    def close(self) -> None:
+        pass
+
+
+class _ProcessPool(_LocalPool):
+    """Worker processes on this machine (``--jobs N``). Processes, not threads: kernels, papermill
+    and nbclient keep per-process state (papermill #473, #239)."""
+
+    executor = "process"
+
+    def __init__(self, timeout: int, log_dir: Path, quiet: bool, n_jobs: int):
+        super().__init__(timeout, log_dir, quiet)
+        self.capacity = n_jobs
+        self.pool = cf.ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, job: Job):
+        return self.pool.submit(execute_job, job, self.timeout, self.log_dir, False, self.echo, self.executor)
+
+    def wait(self, handles):
+        return list(cf.wait(handles, return_when=cf.FIRST_COMPLETED).done)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskPool(_ProcessPool):
+    """An existing ``dask.distributed`` cluster: each job is one task (``pure=False``)."""
+
+    executor = "dask"
+
+    def __init__(self, timeout: int, log_dir: Path, quiet: bool, client, n_jobs: int | None):
+        _LocalPool.__init__(self, timeout, log_dir, quiet)
+        self.client = client
+        self.capacity = n_jobs or 1_000_000  # the cluster queues what its workers cannot take yet
+
+    def submit(self, job: Job):
+        return self.client.submit(execute_on_worker, job, self.timeout, self.log_dir, False, pure=False,
+                                  key=f"playbook-{job.label.replace('/', '__')}-{os.getpid()}-{time.time_ns()}")
+
+    def wait(self, handles):
+        while True:  # distributed.wait needs a default client; this pool keeps its client to itself
+            done = [h for h in handles if h.done()]
+            if done:
+                return done
+            time.sleep(DASK_POLL_S)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def dask_security(address: str):
+    """The ``distributed.Security`` for ``address``: ``None`` for ``tcp://`` on loopback; for
+    ``tls://`` the certificates of the Dask configuration, with encryption required.
+
+    Plain ``tcp://`` beyond loopback is refused: a Dask scheduler runs whatever it is sent.
+    """
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
+        raise UsageError(f"--scheduler expects tcp://HOST:PORT (loopback only) or tls://HOST:PORT, got {address!r}")
+    if parts.scheme == "tcp":
+        if not _is_loopback(parts.hostname):
+            raise UsageError(f"--scheduler {address}: beyond loopback the playbook connects only over TLS; "
+                             "use a tls:// address with a Dask security configuration (README: Running on a schedule and at scale)")
+        return None
+    from distributed.security import Security
+
+    security = Security(require_encryption=True)
+    missing = [key for key, value in (("distributed.comm.tls.ca-file", security.tls_ca_file),
+                                      ("distributed.comm.tls.client.cert", security.tls_client_cert),
+                                      ("distributed.comm.tls.client.key", security.tls_client_key)) if not value]
+    if missing:
+        raise UsageError(f"--scheduler {address}: a tls:// scheduler needs the Dask configuration {', '.join(missing)} "
+                         "(a YAML file in ~/.config/dask/ or DASK_DISTRIBUTED__COMM__TLS__... variables; see the README)")
+    return security
+
+
+def connect_dask(address: str):
+    """A ``distributed.Client`` on ``address`` with at least one worker, or :class:`UsageError`."""
+    security = dask_security(address)
+    from distributed import Client
+
+    url = address if "://" in address else f"tcp://{address}"
+    try:
+        client = Client(url, security=security, timeout=DASK_CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {err}") from None
+    try:
+        client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as err:
+        client.close()
+        raise UsageError(f"the Dask scheduler at {address} has no workers ({err})") from None
+    return client
+
+
+# --------------------------------------------------------------------------- the run's records
 
 
 def default_out_dir(root: Path | None = None) -> Path:
@@ -336,7 +410,7 @@ def default_out_dir(root: Path | None = None) -> Path:
     root = Path(root or config.REPORTS_DIR)
     stamp = dt.datetime.now().strftime("%Y-%m-%d_%H%M%S")
     out, i = root / stamp, 1
-    while out.exists():
+    while out.exists() or staging_dir(out).exists():
         i += 1
         out = root / f"{stamp}-{i}"
     return out
@@ -379,11 +453,20 @@ def input_files(data_dir: Path) -> dict[str, dict[str, Any]]:
     return {p.name: {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in paths}
 
 
-def _setup_logging(out_dir: Path, quiet: bool) -> logging.Handler:
+def interval_used(job_list: Sequence[Job]) -> float | list[float] | None:
+    """The interval mass the run's notebooks used: one value when they agree, else the sorted distinct values."""
+    values = sorted({float(j.parameters.get("interval", j.notebook.parameters["interval"].default))
+                     for j in job_list if "interval" in j.notebook.parameters})
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+def _setup_logging(run_dir: Path, quiet: bool) -> logging.Handler:
     log.setLevel(logging.INFO)
     log.propagate = False
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S")
-    file_handler = logging.FileHandler(out_dir / "run.log")
+    file_handler = logging.FileHandler(run_dir / "run.log")
     file_handler.setFormatter(fmt)
     log.addHandler(file_handler)
     if not quiet and not any(getattr(h, "_playbook_console", False) for h in log.handlers):
@@ -392,6 +475,26 @@ def _setup_logging(out_dir: Path, quiet: bool) -> logging.Handler:
         console._playbook_console = True  # type: ignore[attr-defined]
         log.addHandler(console)
     return file_handler
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _select(names: Sequence[str], cfg: Mapping[str, Any], available_nbs: dict[str, Notebook]) -> list[Notebook]:
+    unknown = set(cfg.get("notebooks") or {}) - set(available_nbs)
+    if unknown:
+        raise UsageError(f"config names unknown notebook(s): {sorted(unknown)}; available: {', '.join(available_nbs)}")
+    try:
+        if not cfg.get("reports"):
+            return select(list(names) or list(cfg.get("run") or []), available_nbs)
+        batch = select(report_notebooks(cfg), available_nbs)
+        wanted = list(names) or list(cfg.get("run") or [])
+        outside = [n for n in wanted if n not in {nb.name for nb in batch}]
+        if outside:
+            raise UsageError(f"{', '.join(outside)}: not among the config's reports ({', '.join(nb.name for nb in batch)})")
+        return [nb for nb in batch if not wanted or nb.name in wanted]
+    except ParameterError as err:
+        raise UsageError(str(err)) from None
 
 
 def run(
@@ -405,149 +508,210 @@ def run(
     notebooks_dir: str | Path | None = None,
     quiet: bool = False,
     on_result: Callable[[JobResult], None] | None = None,
+    scheduler: str | None = None,
+    keep: int | None = None,
+    fail_on_stale: bool | None = None,
     require_all: bool = False,
 ) -> int:
-    """Run the playbook; return the exit code (0 ok, 1 a notebook failed, 2 usage/contract error).
+    """Run the playbook; return the exit code (0 ok, 1 a notebook failed or stale data with
+    ``fail_on_stale``, 2 usage/contract/lock error).
 
-    Usage and contract errors raise :class:`UsageError` / :class:`ContractError` before anything
-    runs or any folder is created; the CLI turns them into exit code 2. With no notebook named
-    (here or in the config's ``run``), notebooks whose required inputs are missing are skipped
-    (status ``skipped`` in the manifest) unless ``require_all`` (or the config's ``require_all``).
+    Usage, contract and lock errors raise :class:`UsageError` / :class:`ContractError` before
+    anything runs or any folder is created; the CLI turns them into exit code 2. With no notebook
+    named (here, in the config's ``run`` or ``reports``), notebooks whose required inputs are
+    missing are skipped (status ``skipped`` in the manifest) unless ``require_all`` (or the
+    config's ``require_all``).
     """
     cfg = load_config(config_file)
     available_nbs = discover(notebooks_dir)
     if not available_nbs:
         raise UsageError(f"no notebooks found in {notebooks_dir or config.NOTEBOOKS_DIR}")
-    try:
-        selected = select(list(names) or list(cfg.get("run") or []), available_nbs)
-    except ParameterError as err:
-        raise UsageError(str(err)) from None
+    selected = _select(names, cfg, available_nbs)
     data = Path(data_dir or cfg.get("data") or config.DEMO_DATA_DIR).resolve()
     n_jobs = int(jobs or cfg.get("jobs") or 1)
     if n_jobs < 1:
         raise UsageError("--jobs must be at least 1")
     timeout = int(timeout_s or cfg.get("timeout") or DEFAULT_TIMEOUT_S)
-    unknown = set(cfg.get("notebooks") or {}) - set(available_nbs)
-    if unknown:
-        raise UsageError(f"config names unknown notebook(s): {sorted(unknown)}; available: {', '.join(available_nbs)}")
+    keep = keep if keep is not None else cfg.get("keep")
+    if keep is not None and keep < 1:
+        raise UsageError("--keep must be at least 1")
+    fail_on_stale = bool(fail_on_stale if fail_on_stale is not None else cfg.get("fail_on_stale", False))
+    scheduler = scheduler or cfg.get("scheduler")
     cli_params = parse_cli_parameters(parameters, selected)
     checks.check_config_parameters(cfg, available_nbs)
+    ready = checks.readiness(selected, data)
+    if names or cfg.get("run") or cfg.get("reports") or require_all or cfg.get("require_all") or not ready.runnable:
+        ready.require()  # a notebook named explicitly, --require-all, or nothing that could run: a missing input is an error
+    selected = ready.runnable
     default_out = not (out_dir or cfg.get("out"))
     out = Path(out_dir or cfg.get("out") or default_out_dir()).resolve()
-    ready = checks.readiness(selected, data)
-    if names or cfg.get("run") or require_all or cfg.get("require_all") or not ready.runnable:
-        ready.require()  # a notebook named explicitly, or --require-all: a missing input is an error
-    job_list = plan(ready.runnable, out, data, cli_params, cfg)
-    validated = check_inputs(ready.runnable, data, job_list)  # raises before any folder exists
+    staging = staging_dir(out)
+    job_list = plan(selected, staging, data, cli_params, cfg)
+    validated = _check_all_inputs(job_list)  # raises before any folder exists
+    if scheduler:
+        dask_security(scheduler)  # refuse a bad address before taking the lock
 
-    out.mkdir(parents=True, exist_ok=True)
-    handler = _setup_logging(out, quiet)
     started = dt.datetime.now().astimezone()
-    t0 = time.time()
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": started.isoformat(timespec="seconds"),
+              "command": " ".join(sys.argv), "run_id": out.name}
+    lock = RunLock(out)
+    stale_holder = lock.acquire(holder)  # LockedError → exit 2
+    handler = None
+    pool = None
     try:
-        log.info("playbook run: %d notebook run(s) → %s", len(job_list), out)
-        log.info("data: %s (validated %s)", data, ", ".join(sorted(p.name for p in validated.values())) or "nothing")
+        recovered = recover(out)
+        staging.mkdir(parents=True)
+        handler = _setup_logging(staging, quiet)
+        if stale_holder:
+            log.warning("took over the stale lock of a run that did not finish: %s", describe_holder(stale_holder))
+        if recovered:
+            log.warning("%s", recovered)
+        t0 = time.time()
+        pool = _pool(scheduler, jobs or cfg.get("jobs"), n_jobs, len(job_list), timeout, staging / "logs", quiet)
+        log.info("playbook run: %d notebook run(s) → %s (built in %s, published at the end)", len(job_list), out, staging.name)
+        for folder, files in validated.items():
+            log.info("data: %s (validated %s)", folder, ", ".join(sorted(p.name for p in files.values())) or "nothing")
         for name, needs in ready.skipped.items():
             log.info("skipped %s: %s", name, needs)
-        results = _execute_all(job_list, out, timeout, n_jobs, quiet, on_result)
-        results += [JobResult(nb.name, nb.name, nb.title, nb.description, {}, "skipped", 0.0, ready.skipped[nb.name])
-                    for nb in ready.skipped_notebooks]
+        results = _execute_all(job_list, pool, quiet, on_result)
+        results += [JobResult.skipped(nb, ready.skipped[nb.name]) for nb in ready.skipped_notebooks]
         failed = [r for r in results if r.status == "failed"]
-        exit_code = EXIT_FAILED if failed else EXIT_OK
-        manifest = {
-            "run": {
-                "run_id": out.name,
-                "started_at": started.isoformat(timespec="seconds"),
-                "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                "duration_s": round(time.time() - t0, 2),
-                "exit_code": exit_code,
-                "data_dir": str(data),
-                "out_dir": str(out),
-                "command": " ".join(sys.argv),
-                "git_commit": git_commit(),
-                "playbook_version": __version__,
-                "packages": package_versions(),
-                "inputs": input_files(data),
-                "jobs": n_jobs,
-                "timeout_s": timeout,
-                "interval": interval_used(job_list),
-            },
-            "notebooks": [asdict(r) for r in results],
-        }
-        write_json_atomic(manifest, out / "manifest.json")
+        stale = [r.label for r in results if r.stale]
+        exit_code = EXIT_FAILED if failed or (fail_on_stale and stale) else EXIT_OK
+        pruned = [d.name for d in prune(out.parent, keep, current=out)] if keep else []
+        for name in pruned:
+            log.info("pruned %s (--keep %d)", out.parent / name, keep)
+        record = _run_record(out, data, holder, started, t0, exit_code, validated, job_list, pool)
+        record.update({"jobs": n_jobs, "timeout_s": timeout, "fail_on_stale": fail_on_stale, "stale_reports": stale,
+                       "keep": keep, "pruned": pruned})
+        manifest = {"run": record, "notebooks": [asdict(r) for r in results]}
+        write_json_atomic(manifest, staging / "manifest.json")
         from playbook.render import render_index
 
-        index = render_index(out, manifest)
-        if exit_code == EXIT_OK and (default_out or out.parent == config.REPORTS_DIR.resolve()):
-            _point_latest(out)
+        render_index(staging, manifest, published=out)
         log.info("%d succeeded, %d failed, %d skipped in %.0f s", len(results) - len(failed) - len(ready.skipped), len(failed),
                  len(ready.skipped), time.time() - t0)
         for r in failed:
             log.error("FAILED %s: %s", r.label, r.error)
-        log.info("index: %s", index)
-        if not quiet:
-            print(index)
-        return exit_code
-    finally:
+        if stale:
+            log.log(logging.ERROR if fail_on_stale else logging.WARNING, "stale data in %s%s", ", ".join(stale),
+                    " (--fail-on-stale: exit 1)" if fail_on_stale else "")
+        log.info("index: %s", out / "index.html")
         log.removeHandler(handler)
         handler.close()
+        handler = None
+        delete = [f"{r.folder + '/' if r.folder else ''}{r.name}.failed.{ext}"
+                  for r in results if r.status == "succeeded" for ext in ("html", "ipynb")]
+        publish(staging, out, delete)
+        if exit_code == EXIT_OK and (default_out or out.parent == config.REPORTS_DIR.resolve()):
+            _point_latest(out)
+        if not quiet:
+            print(out / "index.html")
+        return exit_code
+    finally:
+        if pool is not None:
+            pool.close()
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
+        lock.release()
 
 
-def interval_used(job_list: Sequence[Job]) -> float | list[float] | None:
-    """The interval mass the run's notebooks used: one value when they agree, else the sorted distinct values."""
-    values = sorted({float(j.parameters.get("interval", j.notebook.parameters["interval"].default))
-                     for j in job_list if "interval" in j.notebook.parameters})
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else values
+def _pool(scheduler: str | None, asked_jobs: int | None, n_jobs: int, n_notebooks: int, timeout: int, log_dir: Path, quiet: bool):
+    """Where the notebooks run: the Dask cluster, local worker processes, or this process."""
+    if scheduler:
+        return _DaskPool(timeout, log_dir, quiet, connect_dask(scheduler), asked_jobs)
+    if n_jobs > 1 and n_notebooks > 1:
+        return _ProcessPool(timeout, log_dir, quiet, min(n_jobs, n_notebooks))
+    return _LocalPool(timeout, log_dir, quiet)
 
 
-def _execute_all(job_list: list[Job], out: Path, timeout: int, n_jobs: int, quiet: bool,
-                 on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
-    log_dir = out / "logs"
+def _run_record(out: Path, data: Path, holder: Mapping[str, Any], started: dt.datetime, t0: float, exit_code: int,
+                validated: Mapping[Path, Any], job_list: Sequence[Job], pool) -> dict[str, Any]:
+    """The manifest's ``run`` section: what ran where, from which code and inputs, in which waves."""
+    return {
+        "run_id": out.name,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "duration_s": round(time.time() - t0, 2),
+        "exit_code": exit_code,
+        "data_dir": str(data),
+        "out_dir": str(out),
+        "command": holder["command"],
+        "host": holder["host"],
+        "pid": holder["pid"],
+        "git_commit": git_commit(),
+        "playbook_version": __version__,
+        "packages": package_versions(),
+        "inputs": input_files(data) if data.is_dir() else {},
+        "data_dirs": {str(d): input_files(d) for d in validated} if len(validated) > 1 else {},
+        "executor": pool.executor,
+        "scheduler": pool.client.scheduler.address if pool.executor == "dask" else None,
+        "workers": sorted(pool.client.scheduler_info()["workers"]) if pool.executor == "dask" else [],
+        "waves": [[j.label for j in wave] for wave in waves(job_list)],
+        "interval": interval_used(job_list),
+    }
+
+
+def _execute_all(job_list: list[Job], pool, quiet: bool, on_result: Callable[[JobResult], None] | None) -> list[JobResult]:
+    """Run the jobs on ``pool``: a job starts once every producer of a file it consumes has
+    finished (succeeded or failed), at most ``pool.capacity`` at a time, earlier waves first."""
     total = len(job_list)
-
-    def done(i: int, r: JobResult) -> None:
-        mark = "ok" if r.status == "succeeded" else "FAILED"
-        log.info("[%d/%d] %-28s %s in %.1f s%s", i, total, r.label, mark, r.duration_s, f" — {r.error}" if r.error else "")
-        if on_result:
-            on_result(r)
-
+    needs = producers(job_list)
+    wave_of = wave_numbers(job_list)
+    finished: dict[int, JobResult] = {}
+    pending = list(range(total))
+    running: dict[Any, tuple[int, list[dict[str, Any]]]] = {}
     results: list[JobResult | None] = [None] * total
-    if n_jobs == 1 or total == 1:
-        show_progress = (not quiet) and sys.stderr.isatty()
-        for i, job in enumerate(job_list):
-            log.info("[%d/%d] %s: running", i + 1, total, job.label)
-            results[i] = execute_job(job, timeout, log_dir, progress=show_progress, echo=not quiet)
-            done(i + 1, results[i])
-        return results  # type: ignore[return-value]
-    # Processes, not threads: papermill's cwd handling is not thread-safe (papermill #473).
-    ctx = multiprocessing.get_context("spawn")
-    finished = 0
-    with cf.ProcessPoolExecutor(max_workers=min(n_jobs, total), mp_context=ctx) as pool:
-        futures = {pool.submit(execute_job, job, timeout, log_dir, False, not quiet): i for i, job in enumerate(job_list)}
-        log.info("running %d notebook(s) on %d worker process(es)", total, min(n_jobs, total))
-        for fut in cf.as_completed(futures):
-            i = futures[fut]
+    if pool.executor == "process":
+        log.info("running %d notebook(s) on %d worker process(es)", total, pool.capacity)
+    elif pool.executor == "dask":
+        log.info("running %d notebook(s) on the Dask cluster at %s", total, pool.client.scheduler.address)
+    while pending or running:
+        done_ids = {id(job_list[i]) for i in finished}
+        for i in list(pending):
+            if len(running) >= pool.capacity:
+                break
+            if not all(id(p) in done_ids for _, p in needs[i]):
+                continue
+            job = job_list[i]
+            handoffs = _handoffs(job, needs[i], {id(job_list[k]): r for k, r in finished.items()})
+            log.info("[wave %d] %s: running%s", wave_of[job.label], job.label,
+                     "".join(f"; {h['file']} {'from ' + h['producer'] if h['available'] else 'absent'}" for h in handoffs))
+            running[pool.submit(job)] = (i, handoffs)
+            pending.remove(i)
+        if not running:  # cannot happen after waves() accepted the plan; never spin
+            raise RuntimeError(f"no job can start: {[job_list[i].label for i in pending]}")
+        for handle in pool.wait(list(running)):
+            i, handoffs = running.pop(handle)
+            job = job_list[i]
             try:
-                r = fut.result()
+                r = pool.result(handle)
             except Exception as err:  # noqa: BLE001 - a crashed worker is a failed notebook
-                job = job_list[i]
-                r = JobResult(job.notebook.name, job.label, job.notebook.title, job.notebook.description, job.parameters,
-                              "failed", 0.0, f"worker crashed: {type(err).__name__}: {err}")
-            results[i] = r
-            finished += 1
-            done(finished, r)
+                r = JobResult.crashed(job, f"worker crashed: {type(err).__name__}: {err}", pool.executor)
+            r.wave, r.handoffs = wave_of[job.label], handoffs
+            results[i] = finished[i] = r
+            mark = "ok" if r.status == "succeeded" else "FAILED"
+            where = f" on {r.worker}" if r.worker else ""
+            log.info("[%d/%d] %-28s %s in %.1f s%s%s", len(finished), total, r.label, mark, r.duration_s, where,
+                     f" — {r.error}" if r.error else "")
+            if on_result:
+                on_result(r)
     return results  # type: ignore[return-value]
 
 
-def _point_latest(out: Path) -> None:
-    """Point ``<reports>/latest`` at ``out`` (a relative symlink, swapped atomically)."""
-    link = out.parent / "latest"
-    tmp = out.parent / f".latest.{os.getpid()}"
-    try:
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(out.name, target_is_directory=True)
-        os.replace(tmp, link)
-    except OSError as err:
-        log.warning("could not update %s: %s", link, err)
+def _handoffs(job: Job, needs: list[tuple[str, Job]], done: Mapping[int, JobResult]) -> list[dict[str, Any]]:
+    """Each file ``job`` consumes: who produced it in this run, how that went, whether it is there now."""
+    out = []
+    for file in job.consumes:
+        mine = [p for f, p in needs if f == file]
+        producer = mine[0] if mine else None
+        status = done[id(producer)].status if producer is not None and id(producer) in done else None
+        entry = {"file": file, "producer": producer.label if producer else None, "producer_status": status,
+                 "available": (job.out_dir / file).is_file()}
+        if not entry["available"]:
+            entry["reason"] = ("no notebook of this run produces it" if producer is None
+                               else f"{producer.label} failed" if status == "failed"
+                               else f"{producer.label} did not write it (its parameters did not ask for it)")
+        out.append(entry)
+    return out

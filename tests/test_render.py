@@ -66,3 +66,54 @@ def test_render_is_atomic(tmp_path, status):
     out.write_text("previous")
     render_notebook(executed_notebook(tmp_path), out, status=status)
     assert out.read_text() != "previous" and not list(tmp_path.glob(".*.tmp"))
+
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def _manifest(tmp_path, entries, **run):
+    return {"run": {"run_id": "2026-01-01_000000", "started_at": "2026-01-01T00:00:00", "data_dir": str(tmp_path / EVIL),
+                    "duration_s": 3.0, "playbook_version": "0", "git_commit": None, **run}, "notebooks": entries}
+
+
+def test_index_escapes_every_data_borne_string_and_shows_warnings_and_stale_data(tmp_path):
+    import json
+
+    from playbook.render import render_index
+
+    (tmp_path / "mmm.json").write_text(json.dumps({
+        "meta": {"stale": True, "data_end": "2025-12-22", "data_age_days": 344, "max_data_age_days": 14},
+        "headline": [{"label": EVIL, "value": "<script>alert(2)</script>", "detail": "<b>3</b>", "tone": 'bad" onclick="x'}],
+        "warnings": [{"file": "a"}, {"file": "b"}]}))
+    entries = [
+        {"name": "mmm", "label": "mmm", "title": f"MMM {EVIL}", "description": EVIL, "status": "succeeded", "duration_s": 1,
+         "parameters": {"channel": EVIL}, "outputs": {"html": "mmm.html", "json": "mmm.json"}},
+        {"name": "ab", "label": "ab", "title": "A/B", "description": "", "status": "failed", "duration_s": 1, "parameters": {},
+         "error": f"cell 2: ValueError: {EVIL}", "outputs": {"html": "ab.failed.html"},
+         "handoffs": [{"file": "lift.csv", "available": False, "reason": f"{EVIL} failed"}]},
+    ]
+    page = render_index(tmp_path, _manifest(tmp_path, entries, stale_reports=["mmm"])).read_text()
+    assert "<img" not in page and "<script>alert" not in page and "<b>3</b>" not in page and 'onclick="' not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    assert "2 data warnings" in page and "Stale data: the data end 2025-12-22, 344 days before this run" in page
+    assert "1 report ran on stale data." in page and "Ran without lift.csv" in page
+
+
+def test_index_of_a_batch_tells_its_reports_apart_and_links_a_kept_good_report(tmp_path):
+    from playbook.render import render_index
+
+    published = tmp_path / "published"
+    (published / "north").mkdir(parents=True)
+    (published / "north" / "mmm.html").write_text("the previous good report")
+    entries = [{"name": "mmm", "label": f"{r}/mmm", "folder": r, "title": "MMM", "description": "", "status": s, "duration_s": 1,
+                "parameters": {"region": r, "seed": 1}, "outputs": {}} for r, s in (("north", "failed"), ("south", "succeeded"))]
+    page = render_index(tmp_path, _manifest(tmp_path, entries), published=published).read_text()
+    assert "region: north" in page and "region: south" in page and "seed: 1" not in page
+    assert 'href="north/mmm.html">previous good report' in page and "south/mmm.html\">previous" not in page
+
+
+def test_failure_banner_and_header_escape_the_error_and_parameters(tmp_path):
+    nb_path = executed_notebook(tmp_path)
+    html = render_notebook(nb_path, tmp_path / "r.html", status="failed", error=f"cell 3: KeyError: {EVIL}").read_text()
+    header = html.split("<main")[0]
+    assert EVIL not in header and "cell 3: KeyError: &lt;img src=x onerror=alert(1)&gt;" in header

@@ -36,3 +36,11 @@ def test_pct_axis_labels_fractions_as_percentages_without_repeats():
 def test_color_map_is_stable_and_highlights_ours():
     a = theme.color_map(["b", "a", "c"], highlight="a")
     assert a["a"] == theme.COLORS["ours"] and theme.color_map(["c", "b", "a"], highlight="a") == a
+
+
+def test_apply_sets_retina_figures_and_a_minimum_font_size():
+    theme.apply()
+    rc = matplotlib.rcParams
+    assert theme.FIGURE_FORMAT == "retina"
+    for key in ("legend.fontsize", "xtick.labelsize", "ytick.labelsize", "axes.labelsize", "axes.titlesize"):
+        assert float(rc[key]) >= theme.MIN_FONT_PT, key
