@@ -82,6 +82,10 @@ def valid_frames(draw, contract: Contract):
     if contract.name == "mmm":  # weekly, one row per week
         frame["date"] = [str(start + dt.timedelta(weeks=i)) for i in range(n)]
         frame = frame.drop(columns=["geo"], errors="ignore")
+    if contract.name == "market":  # months on their first day, at least two of them
+        if n < 2:
+            frame = pd.concat([frame, frame], ignore_index=True)
+        frame["period"] = [str(pd.Timestamp("2020-01-01") + pd.DateOffset(months=i))[:10] for i in range(len(frame))]
     if contract.name == "experiment_summary":
         frame["variant"] = [f"v{i}" for i in range(n)]
         frame["conversions"] = np.minimum(frame["conversions"], frame["units"])
