@@ -18,7 +18,7 @@ import nbformat
 from playbook import config
 
 #: The order notebooks run in (hand-offs flow forward: A/B → MMM → attribution). Others follow, sorted.
-PREFERRED_ORDER = ("market_analysis", "personas", "ab_test", "mmm", "attribution")
+PREFERRED_ORDER = ("market_analysis", "personas", "ab_test", "mmm", "launch", "attribution")
 #: Parameters the runner sets itself; users may still override ``data_dir`` via ``--data``.
 RUNNER_PARAMETERS = ("data_dir", "output_dir")
 
