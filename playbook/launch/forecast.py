@@ -132,6 +132,8 @@ def forecast_table(draws: Draws, history: History, periods: int, interval: float
     history the cumulative count is the observed total plus the forecast from the first unobserved period.
     """
     rng = np.random.default_rng(seed)
+    own = history.n if history.source == "own" else 0
+    periods = max(periods, own)  # the observed periods are always in the table
     k = np.arange(periods)
     p, q = draws.p[:, None], draws.q[:, None]
     share = cumulative_share(p, q, (k + 1)[None, :])
@@ -144,7 +146,6 @@ def forecast_table(draws: Draws, history: History, periods: int, interval: float
         "cumulative_mean": np.nan, "cumulative_lower": np.nan, "cumulative_upper": np.nan,
         "share_mean": share.mean(axis=0), "share_lower": share_low, "share_upper": share_high,
     })
-    own = history.n if history.source == "own" else 0
     if own:
         out.loc[: own - 1, "observed"] = history.adopters[:own]
     if draws.m is None:
