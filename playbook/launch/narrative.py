@@ -256,10 +256,10 @@ def tiles(r: LaunchResult) -> list[Tile]:
     """Headline tiles: potential, peak, half the potential, adopters so far (or the launch), the budget."""
     s, h = r.summary, r.history
     out = [
-        Tile("Market potential", fmt.number(s.m.mean), fmt.interval(s.m.low, s.m.high), "") if r.m_known
+        Tile("Market potential", fmt.number(s.m.mean), f"{fmt.mass(r.interval)}: {fmt.interval(s.m.low, s.m.high)}") if r.m_known
         else Tile("Market potential", "unknown", "set market_potential", "warn"),
-        Tile("Adoption peak", _short(r, s.peak.date), _range(r, s.peak), "warn" if r.prior_only else ""),
-        Tile("Half the potential", _short(r, s.half_potential.date), _range(r, s.half_potential)),
+        Tile("Adoption peak", _short(r, s.peak.date), f"{fmt.mass(r.interval)}: {_range(r, s.peak)}", "warn" if r.prior_only else ""),
+        Tile("Half the potential", _short(r, s.half_potential.date), f"{fmt.mass(r.interval)}: {_range(r, s.half_potential)}"),
     ]
     if h.source == "own":
         detail = f"{fmt.pct(h.adopters.sum() / s.m.mean, 0)} of potential" if r.m_known else f"in {_periods(r, h.n)}"
@@ -343,7 +343,7 @@ def _phase_span(r: LaunchResult, phase) -> str:
     return f"{_when(r, phase.start)} to {_when(r, phase.end)}"
 
 
-def _phases(r: LaunchResult) -> str:
+def _phase_list(r: LaunchResult) -> str:
     parts = []
     for ph in r.plan.phases:
         if ph.status == "empty":
@@ -352,7 +352,11 @@ def _phases(r: LaunchResult) -> str:
         else:
             done = " (behind us)" if ph.status == "past" else " (under way)" if ph.status == "current" else ""
             parts.append(f"{ph.name} {_phase_span(r, ph)}{done}")
-    return "Phases: " + "; ".join(parts) + "."
+    return "; ".join(parts)
+
+
+def _phases(r: LaunchResult) -> str:
+    return f"Phases: {_phase_list(r)}."
 
 
 phases_sentence = _escaped(_phases)
@@ -361,7 +365,7 @@ phases_sentence = _escaped(_phases)
 def _plan(r: LaunchResult) -> str:
     basis = r.plan.basis
     if not basis.known:
-        return "The launch plan: " + _phases(r)[len("Phases: "):-1] + "; " + _NO_SPEND[basis.reason] + "."
+        return f"The launch plan: {_phase_list(r)}; {_NO_SPEND[basis.reason]}."
     parts = [f"{_money(r, ph.spend)} in {ph.name}" for ph in r.plan.planned]
     source = "launch_budget" if basis.budget_source == "launch_budget" else "the MMM's current weekly spend held over the plan"
     text = f"Spend {fmt.join(parts)} ({_money(r, r.plan.spend)} in all, from {source})"
@@ -402,9 +406,9 @@ def phase_table(r: LaunchResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def forecast_rows(r: LaunchResult, limit: int = 36) -> pd.DataFrame:
-    """The forecast from the first unobserved period, at most ``limit`` rows, with human headers."""
-    f = r.forecast.loc[r.forecast["period_index"] > r.history.last_observed_index].head(limit)
+def forecast_rows(r: LaunchResult) -> pd.DataFrame:
+    """The forecast for the year after the data (after the launch without own history), with human headers."""
+    f = r.forecast.loc[r.forecast["period_index"] > r.history.last_observed_index].head(int(round(r.history.periods_per_year)))
     lab = _label(r)
     out = pd.DataFrame({unit(r).capitalize(): [_when(r, d) for d in f["period"]]})
     if r.m_known:

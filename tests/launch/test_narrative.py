@@ -157,7 +157,7 @@ def test_weekly_data_name_weeks_and_tiles_stay_short(make):
     r = make(frequency="week", n=156)
     assert "week of 26 Oct 2026" in narrative.peak_sentence(r)
     tiles = {t.label: t for t in narrative.tiles(r)}
-    assert tiles["Adoption peak"].value == "26 Oct 2026" and tiles["Adoption peak"].detail == "Aug 2026 to Jan 2027"
+    assert tiles["Adoption peak"].value == "26 Oct 2026" and tiles["Adoption peak"].detail == "90%: Aug 2026 to Jan 2027"
     for t in narrative.tiles(r):
         assert len(t.value) <= 20 and len(t.detail) <= 30 and "…" not in t.detail
 
@@ -274,7 +274,7 @@ def test_tables_have_human_headers(make):
     assert list(phases["Forecast adopters in the plan"])[:2] == [fmt.MISSING, fmt.MISSING]  # nothing left to plan there
     assert "Spend, $" not in narrative.phase_table(make()).columns
     rows = narrative.forecast_rows(r)
-    assert rows.columns[0] == "Month" and "New adopters, 90% interval" in rows.columns and len(rows) == r.periods_ahead
+    assert rows.columns[0] == "Month" and "New adopters, 90% interval" in rows.columns and len(rows) == 12
     assert "New adopters, mean" not in narrative.forecast_rows(make(source="prior", m=None)).columns
     params = narrative.parameter_table(r)
     assert list(params.columns) == ["Quantity", "Prior, mean 90% interval", "Posterior, mean 90% interval"]
