@@ -406,9 +406,15 @@ def phase_table(r: LaunchResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Weekly forecasts list every fourth week in the appendix table (a year in 13 rows).
+WEEKLY_TABLE_STEP = 4
+
+
 def forecast_rows(r: LaunchResult) -> pd.DataFrame:
-    """The forecast for the year after the data (after the launch without own history), with human headers."""
+    """The forecast for the year after the data (after the launch without own history), human headers;
+    every :data:`WEEKLY_TABLE_STEP`-th week of weekly data."""
     f = r.forecast.loc[r.forecast["period_index"] > r.history.last_observed_index].head(int(round(r.history.periods_per_year)))
+    f = f.iloc[:: WEEKLY_TABLE_STEP if unit(r) == "week" else 1]
     lab = _label(r)
     out = pd.DataFrame({unit(r).capitalize(): [_when(r, d) for d in f["period"]]})
     if r.m_known:

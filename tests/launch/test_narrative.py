@@ -276,6 +276,7 @@ def test_tables_have_human_headers(make):
     rows = narrative.forecast_rows(r)
     assert rows.columns[0] == "Month" and "New adopters, 90% interval" in rows.columns and len(rows) == 12
     assert "New adopters, mean" not in narrative.forecast_rows(make(source="prior", m=None)).columns
+    assert len(narrative.forecast_rows(make(frequency="week", n=156))) == 13  # every fourth week of a year
     params = narrative.parameter_table(r)
     assert list(params.columns) == ["Quantity", "Prior, mean 90% interval", "Posterior, mean 90% interval"]
     assert params.iloc[1, 1] == "0.030 [0.004, 0.094]"  # the literature prior on p per year
