@@ -2,9 +2,9 @@
 
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT
 
-from playbook import io, mcmc, results
+from playbook import cli, io, mcmc, results
 from playbook.launch import analyze, narrative
 
 DEMO = ROOT / "data" / "demo"
@@ -69,8 +69,9 @@ def test_an_mmm_json_without_curves_for_some_channels_still_prices_the_rest():
     report_of(r)
 
 
-def test_a_gap_in_adoption_is_refused_before_anything_runs(tmp_path):
+def test_a_gap_in_adoption_is_refused_before_anything_runs(tmp_path, capsys):
+    """The runner's own pre-run check (``playbook validate launch``, in process): exit 2 naming file, column, rule, rows."""
     frame = pd.DataFrame({"period": ["2025-01-01", "2025-02-01", "2025-04-01"], "adopters": [10, 20, 30]})
-    res = run_cli("validate", "--data", str(write(tmp_path, frame)), timeout=300)
-    assert res.returncode == 2, res.stderr[-2000:]
-    assert "adoption.csv" in res.stderr and "no gaps" in res.stderr and "2025-04-01" in res.stderr
+    assert cli.main(["validate", "launch", "--data", str(write(tmp_path, frame))]) == 2
+    err = capsys.readouterr().err
+    assert "adoption.csv" in err and "column: period" in err and "no gaps" in err and "2025-04-01" in err
