@@ -484,6 +484,26 @@ def _market_period_rules(frame: pd.DataFrame) -> list[Violation]:
     return _period_starts(frame) or _market_periods(frame)
 
 
+def _consecutive_periods(frame: pd.DataFrame) -> list[Violation]:
+    """adoption.csv: one row per month or per week with no gaps (consecutive months, or dates exactly 7 days apart)."""
+    periods = frame["period"].sort_values()
+    if len(periods) < 2:
+        return []
+    days = periods.diff().dt.days.iloc[1:]
+    months = (periods.dt.year * 12 + periods.dt.month).diff().iloc[1:]
+    if (days == 7).all() or (months == 1).all():
+        return []
+    weekly = (days == 7).sum() >= (months == 1).sum()  # the spacing most steps have
+    bad_steps = days != 7 if weekly else months != 1
+    bad = frame.index.isin(bad_steps[bad_steps].index)
+    return [Violation(
+        "period",
+        "must be one row per month or per week with no gaps: consecutive periods one calendar month apart, "
+        "or exactly 7 days apart (rows shown follow a gap or a change of spacing)",
+        _offending(frame, bad, ["period", "adopters"]), int(bad.sum()),
+    )]
+
+
 # --------------------------------------------------------------------------- the contracts
 
 NUM0 = dict(min=0.0)
@@ -614,6 +634,15 @@ CONTRACTS: dict[str, Contract] = {
             "conversions",
             "Raw conversions: one row per converting journey and time, with its value.",
             (Column("journey_id", "str"), Column("timestamp", "datetime"), Column("value", "float", **NUM0)),
+        ),
+        Contract(
+            "adoption",
+            "New adopters per period of a service (its first periods, or a comparable service's history), for launch planning.",
+            (
+                Column("period", "date", unique=True, doc="first day of the month or week"),
+                Column("adopters", "int", **NUM0, doc="new adopters in that period"),
+            ),
+            checks=(_consecutive_periods,),
         ),
     ]
 }

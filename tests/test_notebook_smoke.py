@@ -33,6 +33,10 @@ REQUIRED_KEYS = {
         *(f"diagnostics.{k}" for k in ("rhat_max", "ess_bulk_min", "divergences", "holdout_mape", "passed")),
         "optimizer.expected_uplift_mean", "optimizer.expected_uplift_hdi_low", "optimizer.expected_uplift_hdi_high",
     ],
+    "launch": [
+        *(f"bass.{k}.{s}" for k in ("m", "p", "q") for s in ("mean", "hdi_low", "hdi_high")),
+        "bass.peak_period", "bass.peak_period_index", "bass.half_potential_period", "forecast", "phases", "brief",
+    ],
     "attribution": [
         "markov.*.conversions", "markov.*.value", "markov.*.removal_effect", "shapley.*.conversions", "first_touch.*.conversions",
         "last_touch.*.conversions", "linear.*.conversions", "alerts", "funnel",

@@ -19,7 +19,7 @@ from playbook.demo.world import World
 from playbook.report import to_jsonable
 
 #: Part modules, in generation order. Each is ``playbook.demo.<part>``.
-PARTS: tuple[str, ...] = ("market", "personas", "abtest", "mmm", "attribution")
+PARTS: tuple[str, ...] = ("market", "personas", "abtest", "mmm", "attribution", "launch")
 
 
 def build(world: World) -> tuple[dict, dict]:
