@@ -86,6 +86,9 @@ def valid_frames(draw, contract: Contract):
         if n < 2:
             frame = pd.concat([frame, frame], ignore_index=True)
         frame["period"] = [str(pd.Timestamp("2020-01-01") + pd.DateOffset(months=i))[:10] for i in range(len(frame))]
+    if contract.name == "adoption":  # one row per period, consecutive months or weeks
+        step = draw(st.sampled_from(["weeks", "months"]))
+        frame["period"] = [str(pd.Timestamp("2020-01-06") + (pd.DateOffset(weeks=i) if step == "weeks" else pd.DateOffset(months=i)))[:10] for i in range(n)]
     if contract.name == "experiment_summary":
         frame["variant"] = [f"v{i}" for i in range(n)]
         frame["conversions"] = np.minimum(frame["conversions"], frame["units"])

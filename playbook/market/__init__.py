@@ -227,7 +227,7 @@ def analyze(
     ppy = freq.periods_per_year
     series = market_series(df, periods)
     merged = io.loaded_warnings(panel)
-    warnings = merged + checks.data_warnings(prepared, panel.attrs.get("source", "market.csv"), labels_merged=bool(merged))
+    warnings = merged + checks.data_warnings(prepared, panel.attrs.get("source", "market.csv"))
     brands = brand_table(df, periods, ppy, our_brand)
     shares = share_by_period(df, window=min(ppy, len(series)))
     modelled = positive_for_logs(series)

@@ -36,10 +36,10 @@ def period_runs(periods, freq: Frequency) -> str:
     return "; ".join(text[:MAX_RUNS_SHOWN]) + (f"; and {fmt.plural(more, 'more run')}" if more > 0 else "")
 
 
-def data_warnings(panel: Panel, file: str, labels_merged: bool = False) -> list[DataWarning]:
+def data_warnings(panel: Panel, file: str) -> list[DataWarning]:
     """Every broken assumption of the prepared ``panel``, in the order a reader needs them."""
     return [
-        *summed_rows(panel, file, labels_merged),
+        *summed_rows(panel, file),
         *gaps(panel, file),
         *entries_and_exits(panel, file),
         *zero_revenue(panel, file),
@@ -50,15 +50,16 @@ def data_warnings(panel: Panel, file: str, labels_merged: bool = False) -> list[
     ]
 
 
-def summed_rows(panel: Panel, file: str, labels_merged: bool = False) -> list[DataWarning]:
-    """Rows that share (period, region, brand, …) once label spellings were merged or dates snapped to the month."""
+def summed_rows(panel: Panel, file: str) -> list[DataWarning]:
+    """Rows that share (period, region, brand, …) once dates were snapped to their month.
+
+    (Rows that collide once label spellings are merged never get here: the contract refuses them.)"""
     if not panel.rows_summed:
         return []
     key = ", ".join(["period", *panel.ids])
     example = ", ".join(fmt.date(v) if isinstance(v, pd.Timestamp) else str(v) for v in panel.summed_example)
-    why = "after label spellings were merged" if labels_merged else "after dates were read as their month"
     return [DataWarning(
-        file, f"{fmt.plural(panel.rows_summed, 'row')} {why}, e.g. {example}",
+        file, f"{fmt.plural(panel.rows_summed, 'row')} after dates were read as their month, e.g. {example}",
         f"each combination of {key} appears once",
         f"Summed the revenue and units of the rows that share one {key}",
     )]

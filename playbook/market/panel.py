@@ -8,8 +8,8 @@ the last *year of periods*: 12 months or 52 weeks.
 
 Rules (each broken assumption is named by :mod:`playbook.market.checks`):
 
-* **Rows sharing a key** (after label spellings were merged, or dates snapped to the month) are
-  summed.
+* **Rows sharing a key** once dates were snapped to the month (a frame passed to ``analyze``
+  directly; the contract refuses such rows in a file) are summed.
 * **Gaps**: a period missing *inside* a series' span (between its first and last row) is filled:
   the series' ratio to the rest of the market (the other series observed in the missing period and
   in both neighbouring periods) is interpolated linearly between its neighbouring periods and

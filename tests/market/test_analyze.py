@@ -53,16 +53,14 @@ def test_settings_errors_name_the_choices():
         analyze(long_hand_panel(), "Us", period_start="2025-12-01")
 
 
-def test_label_merges_become_warnings_and_their_rows_are_summed(tmp_path):
+def test_label_merges_become_warnings(tmp_path):
     from playbook import io
 
     df = long_hand_panel()
-    df.loc[(df["brand"] == "Them") & (df["region"] == "A"), "brand"] = "THEM"
-    extra = df.loc[(df["brand"] == "THEM")].assign(brand="Them", revenue=1.0, units=1.0)
-    pd.concat([df, extra]).to_csv(tmp_path / "market.csv", index=False)
+    df.loc[(df["brand"] == "Them") & (df["region"] == "A") & (df["period"] < df["period"].min() + pd.DateOffset(months=3)), "brand"] = "THEM"
+    df.to_csv(tmp_path / "market.csv", index=False)
     frame = io.load("market", tmp_path, merge_label_variants=True)
     r = analyze(frame, "Us", forecast_periods=0)
-    kinds = [w.assumption for w in r.warnings]
-    assert any("spellings of one brand" in k for k in kinds) and any("appears once" in k for k in kinds)
-    assert "after label spellings were merged" in r.warnings[1].rows
+    assert "spellings of one brand" in r.warnings[0].assumption
+    assert not any("appears once" in w.assumption for w in r.warnings)
     assert sorted(r.brands["brand"]) == ["Them", "Us"]

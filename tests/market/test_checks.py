@@ -30,11 +30,9 @@ def test_period_runs_compress_consecutive_periods():
 
 def test_summed_rows_say_why_and_give_an_example():
     df = pd.concat([hand_panel(), hand_panel().iloc[[0]]], ignore_index=True)
-    (w,) = warnings_of(df, labels_merged=True)
-    assert w.file == FILE and "1 row after label spellings were merged" in w.rows and "2023-01-01, A, Us" in w.rows
-    assert "period, region, brand appears once" in w.assumption and w.action.startswith("Summed")
     (w,) = warnings_of(df)
-    assert "after dates were read as their month" in w.rows
+    assert w.file == FILE and "1 row after dates were read as their month" in w.rows and "2023-01-01, A, Us" in w.rows
+    assert "period, region, brand appears once" in w.assumption and w.action.startswith("Summed")
 
 
 def test_a_region_missing_a_month_is_named_once_for_every_brand():

@@ -115,19 +115,19 @@ def test_weekly_periods():
     assert narrative.market_size_title(r).startswith("Market revenue per week: growth")
 
 
-def test_merged_spellings_are_summed_and_named(demo, tmp_path):
+def test_spellings_that_collide_once_merged_are_refused_with_their_rows(demo, tmp_path):
+    """Two spellings of one brand on the same period and region are two rows for one key: a double
+    export or two partial ones, which the playbook cannot tell apart, so it refuses them."""
     spelled = demo.copy()
     spelled["period"] = spelled["period"].dt.strftime("%Y-%m-%d")
     mask = (spelled["brand"] == "Altus") & (spelled["region"] == "north")
     doubled = spelled.loc[mask].assign(brand="ALTUS", revenue=1.0, units=1.0)
     pd.concat([spelled, doubled]).to_csv(tmp_path / "market.csv", index=False)
-    frame = io.load("market", tmp_path, merge_label_variants=True)
-    r = run(frame)
-    merged, summed = r.warnings[0], r.warnings[1]
-    assert "'ALTUS' and 'Altus' are spellings of one brand" in merged.assumption
-    assert summed.rows.startswith(f"{mask.sum():,} rows after label spellings were merged") and summed.action.startswith("Summed")
-    assert r.brands.set_index("brand").loc["Altus", "revenue_last"] == pytest.approx(
-        run(demo).brands.set_index("brand").loc["Altus", "revenue_last"] + 12 * 3)
+    with pytest.raises(ContractError) as err:
+        io.load("market", tmp_path, merge_label_variants=True)
+    text = str(err.value)
+    assert "each combination must appear once (after merging spellings of brand)" in text
+    assert f"{2 * mask.sum()} offending row(s)" in text and "north Altus" in text  # both spellings' rows
 
 
 def test_revenue_without_units(demo):
