@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="set a notebook parameter (repeatable); NAME.KEY=VALUE for one notebook only")
     run.add_argument("--config", metavar="FILE",
                      help="YAML run config: data, out, jobs, timeout, run, parameters, notebooks, or a batch of reports "
-                     "(reports: notebook, data, parameters, grid, name); also scheduler, keep, fail_on_stale, require_all")
+                     "(reports: notebook, data, parameters, grid, name); also scheduler, keep, fail_on_stale, require_all, compare")
     run.add_argument("--jobs", type=int, metavar="N",
                      help="notebooks run in parallel worker processes (default 1); a consumer of a hand-off "
                      "never starts before its producer finished")
@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "reports/latest points to)")
     run.add_argument("--fail-on-stale", action="store_true", default=None,
                      help="exit 1 when any report's data are older than its max_data_age_days (recorded in the manifest)")
+    run.add_argument("--compare", metavar="DIR",
+                     help="the earlier run folder the weekly brief compares with (default: the newest earlier run "
+                     "beside --out in which every notebook succeeded)")
     run.add_argument("--timeout", type=int, metavar="S", help="per-cell execution timeout in seconds (default 1800)")
     run.add_argument("--notebooks", metavar="DIR", help="use notebooks from DIR instead of the playbook's own")
     run.add_argument("-q", "--quiet", action="store_true", help="log to run.log only; print nothing but errors")
@@ -115,6 +118,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         keep=args.keep,
         fail_on_stale=args.fail_on_stale,
         require_all=args.require_all,
+        compare=args.compare,
     )
 
 

@@ -35,7 +35,7 @@ class UsageError(ValueError):
 #: Keys a run config may hold (``reports``, ``scheduler``, ``keep`` and ``fail_on_stale`` are the
 #: scale-out keys; the others are the original ones and keep their meaning).
 CONFIG_KEYS = {"data", "out", "jobs", "timeout", "run", "parameters", "notebooks",
-               "reports", "scheduler", "keep", "fail_on_stale", "require_all"}
+               "reports", "scheduler", "keep", "fail_on_stale", "require_all", "compare"}
 #: Keys of one entry of a config's ``reports`` list.
 REPORT_KEYS = {"notebook", "notebooks", "data", "parameters", "grid", "name"}
 _INT_KEYS = ("jobs", "timeout", "keep")

@@ -178,12 +178,26 @@ def render_index(out_dir: str | Path, manifest: Mapping, published: str | Path |
 <h1 class="pb-title">Weekly marketing playbook</h1>
 <div class="pb-chips">{"".join(f'<span class="pb-chip">{html.escape(c)}</span>' for c in chips)}</div></header>
 <div class="pb-banner pb-banner-{tone}">{html.escape(message)}</div>
+{_brief_link(out_dir)}
 <div class="pb-cards">{"".join(cards)}</div>
 <footer class="pb-footer">playbook {html.escape(run.get("playbook_version", ""))} · commit {html.escape((run.get("git_commit") or "unknown")[:12])} ·
 <a href="manifest.json">manifest.json</a> · <a href="run.log">run.log</a></footer>
 </body></html>
 """
     return _write_text_atomic(out_dir / "index.html", page)
+
+
+def _brief_link(out_dir: Path) -> str:
+    """The index's first link: the weekly brief with its count of decisions and changes ('' without a brief)."""
+    brief = read_json(out_dir / "brief.json")
+    if not brief:
+        return ""
+    n, changed = len(brief.get("decisions") or []), len(brief.get("changes") or [])
+    compared = (brief.get("meta") or {}).get("compared_with")
+    since = (f"{changed} change{'s' if changed != 1 else ''} since run {compared['run_id']}" if compared
+             else "first brief: no earlier run to compare with")
+    return (f'<a class="pb-brief-link-card" href="brief.html"><b>Weekly brief</b> · '
+            f"{n} decision{'s' if n != 1 else ''}, ranked by money at stake · {html.escape(since)}</a>")
 
 
 def _varying_parameters(entries: list[Mapping]) -> dict[str, tuple[str, ...]]:

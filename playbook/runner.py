@@ -512,6 +512,7 @@ def run(
     keep: int | None = None,
     fail_on_stale: bool | None = None,
     require_all: bool = False,
+    compare: str | Path | None = None,
 ) -> int:
     """Run the playbook; return the exit code (0 ok, 1 a notebook failed or stale data with
     ``fail_on_stale``, 2 usage/contract/lock error).
@@ -521,6 +522,10 @@ def run(
     named (here, in the config's ``run`` or ``reports``), notebooks whose required inputs are
     missing are skipped (status ``skipped`` in the manifest) unless ``require_all`` (or the
     config's ``require_all``).
+
+    After every notebook ran, the weekly brief (``brief.html``, ``brief.json``) is built from the results
+    JSONs and compared with ``compare`` (a run folder; default the newest earlier successful run beside
+    the output folder).
     """
     cfg = load_config(config_file)
     available_nbs = discover(notebooks_dir)
@@ -536,6 +541,9 @@ def run(
     if keep is not None and keep < 1:
         raise UsageError("--keep must be at least 1")
     fail_on_stale = bool(fail_on_stale if fail_on_stale is not None else cfg.get("fail_on_stale", False))
+    compare = compare or cfg.get("compare")
+    if compare is not None and not (Path(compare) / "manifest.json").is_file():
+        raise UsageError(f"--compare {compare}: not a run folder (it has no manifest.json)")
     scheduler = scheduler or cfg.get("scheduler")
     cli_params = parse_cli_parameters(parameters, selected)
     checks.check_config_parameters(cfg, available_nbs)
@@ -586,6 +594,7 @@ def run(
                        "keep": keep, "pruned": pruned})
         manifest = {"run": record, "notebooks": [asdict(r) for r in results]}
         write_json_atomic(manifest, staging / "manifest.json")
+        _write_brief(staging, manifest, out, compare)
         from playbook.render import render_index
 
         render_index(staging, manifest, published=out)
@@ -615,6 +624,23 @@ def run(
             log.removeHandler(handler)
             handler.close()
         lock.release()
+
+
+def _write_brief(staging: Path, manifest: Mapping[str, Any], out: Path, compare: str | Path | None) -> None:
+    """The weekly brief of the run, compared with ``compare`` or the newest earlier good run beside ``out``.
+
+    A brief that cannot be built is logged as an error and the run's reports still publish: the brief
+    only reads them.
+    """
+    from playbook import brief
+
+    try:
+        previous = Path(compare) if compare else brief.previous_run(staging, out.parent)
+        brief.write(staging, manifest, previous)
+    except Exception as err:  # noqa: BLE001 - the reports are sound; say why there is no brief
+        log.error("no weekly brief: %s: %s", type(err).__name__, err)
+        return
+    log.info("brief: %s (compared with %s)", out / "brief.html", previous or "no earlier run")
 
 
 def _pool(scheduler: str | None, asked_jobs: int | None, n_jobs: int, n_notebooks: int, timeout: int, log_dir: Path, quiet: bool):

@@ -122,3 +122,50 @@ def test_skipped_notebooks_give_no_line_and_reports_without_brief_lines_say_so(t
     manifest["notebooks"].append({"name": "launch", "label": "launch", "status": "skipped", "outputs": {}})
     (only,) = brief.build(out, manifest).decisions
     assert only.notebook == "market_analysis" and "states no decision" in only.decision
+
+
+# --------------------------------------------------------------------------- through the runner
+
+
+def test_the_runner_writes_the_brief_links_it_first_and_compares_with_the_last_good_run(tmp_path, orders_dir):
+    from conftest import run_cli
+    from quick_notebooks import quick_notebook
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    line = ("[{'kind': 'ab_decision', 'action': verdict, 'decision': verdict + ' B', 'evidence': 'P 0.9', "
+            "'risk': 'none flagged', 'section': 'Decision', 'money_at_stake': 1000.0}]")
+    quick_notebook(nbs, "test", ["x = 1"], params='verdict: str = "keep testing"  # the decision\n', results=f"{{'brief': {line}}}")
+    quick_notebook(nbs, "broken", ["raise RuntimeError('no data today')"], params="")
+    reports = tmp_path / "reports"
+    first, second = reports / "2026-01-05_080000", reports / "2026-01-12_080000"
+    env = {"PLAYBOOK_REPORTS": str(reports)}
+    assert run_cli("run", "test", "--notebooks", str(nbs), "--data", str(orders_dir), "--out", str(first), env=env).returncode == 0
+    got = json.loads((first / "brief.json").read_text())
+    assert [d["decision"] for d in got["decisions"]] == ["keep testing B"] and got["changes"] == []
+    index = (first / "index.html").read_text()
+    assert index.index('href="brief.html"') < index.index('class="pb-cards"') and "first brief" in index
+
+    res = run_cli("run", "--notebooks", str(nbs), "--data", str(orders_dir), "--out", str(second), "-p", "test.verdict=ship",
+                  env=env)
+    assert res.returncode == 1  # broken failed; the brief is still written
+    got = json.loads((second / "brief.json").read_text())
+    assert got["meta"]["compared_with"]["run_id"] == first.name
+    assert got["decisions"][0]["notebook"] == "broken" and got["decisions"][0]["status"] == "failed"
+    assert "no data today" in got["decisions"][0]["evidence"]
+    assert {"type": "decision flipped", "now": "ship B", "before": "keep testing B"}.items() <= next(
+        c for c in got["changes"] if c["type"] == "decision flipped").items()
+    assert "No decision: the report failed." in (second / "brief.html").read_text()
+    assert "2 changes since run 2026-01-05_080000" in (second / "index.html").read_text()
+
+
+def test_compare_must_name_a_run_folder(tmp_path, orders_dir):
+    from conftest import run_cli
+    from quick_notebooks import quick_notebook
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    quick_notebook(nbs, "test", ["x = 1"])
+    out = tmp_path / "out"
+    res = run_cli("run", "--notebooks", str(nbs), "--data", str(orders_dir), "--out", str(out), "--compare", str(tmp_path))
+    assert res.returncode == 2 and "not a run folder (it has no manifest.json)" in res.stderr and not out.exists()
