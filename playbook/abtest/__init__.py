@@ -1,0 +1,286 @@
+"""Bayesian A/B/n testing: health checks, exact conversion posteriors, revenue, segments, decision and plan.
+
+``analyze(experiment or summary, ...)`` runs the whole analysis and returns an :class:`ABTestResult`;
+its :meth:`~ABTestResult.results` is the public ``ab_test.json`` payload (documented in the README's
+key table). The computation lives in the room's modules, split where it naturally splits:
+
+* :mod:`.checks` — arm counts, sample-ratio mismatch, minimum data, segment columns;
+* :mod:`.posterior` — exact Beta-Binomial posteriors (and summaries of draws of any per-unit metric);
+* :mod:`.revenue` — the pooled cap, normal-approximation posteriors of the mean, CUPED;
+* :mod:`.models` — the PyMC revenue (hurdle log-normal) and segment (hierarchical) models;
+* :mod:`.decision` — the decision rule, the plan, Thompson shares and the A/A simulation;
+* :mod:`.frequentist` and :mod:`.handoff` — the appendix cross-check and the ``lift_tests.csv`` row;
+* :mod:`.narrative` and :mod:`.plots` — every sentence and every figure of the report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from playbook import mcmc
+from playbook.abtest import checks, decision, frequentist, handoff, models, narrative, plots, posterior, revenue
+from playbook.abtest.checks import DataCheck, SRMResult
+from playbook.abtest.decision import AAResult, Decision, Plan
+from playbook.abtest.models import RevenueModelResult, SegmentResult
+from playbook.abtest.posterior import DEFAULT_DRAWS, DEFAULT_PRIOR, ConversionResult
+from playbook.abtest.revenue import CupedResult
+from playbook.results import DataWarning
+
+__all__ = [
+    "ABTestResult", "analyze", "DEFAULT_SETTINGS", "DEFAULT_DRAWS",
+    "checks", "decision", "frequentist", "handoff", "models", "narrative", "plots", "posterior", "revenue",
+]
+
+#: Sampling of the revenue and segment models: PyMC's own NUTS compiles in seconds on a busy machine.
+DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc", seed=0)
+
+CONVERSION_METHOD = (
+    "exact Beta-Binomial posteriors; prob_best, expected_loss, prob_beats_control and prob_uplift_above_mde by 1-D "
+    "numerical integration; rate HDIs from the Beta quantiles; uplift HDIs from the exact CDF of the uplift "
+    "(a 1-D integral tabulated on a fine grid); seeded draws (n_draws) only for charts and the lift-test hand-off"
+)
+
+
+def variants_json(table: pd.DataFrame, value_name: str) -> dict[str, dict]:
+    """``{variant: {...}}`` for the results JSON from a posterior table (NaN → null)."""
+    keep = [
+        f"{value_name}_mean",
+        f"{value_name}_hdi_low",
+        f"{value_name}_hdi_high",
+        "prob_best",
+        "expected_loss",
+        "expected_loss_relative",
+        "prob_beats_control",
+        "uplift_mean",
+        "uplift_hdi_low",
+        "uplift_hdi_high",
+        "uplift_abs_mean",
+        "uplift_abs_hdi_low",
+        "uplift_abs_hdi_high",
+        "prob_uplift_above_mde",
+    ]
+    out = {}
+    for row in table.to_dict(orient="records"):
+        entry = {k: row[k] for k in keep if k in row}
+        for k in ("units", "conversions"):
+            if k in row:
+                entry[k] = int(row[k])
+        out[str(row["variant"])] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in entry.items()}
+    return out
+
+
+def _diag_json(d: mcmc.Diagnostics | None) -> dict | None:
+    return None if d is None else d.as_dict()
+
+
+@dataclass
+class ABTestResult:
+    """Everything the A/B report shows; :meth:`results` gives the results-JSON payload."""
+
+    control: str
+    source: str
+    counts: pd.DataFrame
+    days: float | None
+    srm: SRMResult
+    data_check: DataCheck
+    conversion: ConversionResult
+    decision: Decision
+    plan: Plan | None
+    allocation: dict[str, float]
+    over_time: pd.DataFrame | None
+    revenue: dict | None
+    revenue_model: RevenueModelResult | None
+    cuped: CupedResult | None
+    segments: SegmentResult | None
+    frequentist: pd.DataFrame
+    aa: list[AAResult]
+    first_date: str | None = None
+    last_date: str | None = None
+    interval: float = 0.9
+    prob_threshold: float = 0.95
+    loss_threshold: float = 0.005
+    mde: float = 0.05
+    revenue_cap_quantile: float = 0.99
+    expected_split: dict = field(default_factory=dict)
+    settings: mcmc.Settings | None = None
+    warnings: list[DataWarning] = field(default_factory=list)
+
+    @property
+    def variants(self) -> list[str]:
+        return list(self.conversion.table["variant"])
+
+    @property
+    def treated(self) -> list[str]:
+        return [v for v in self.variants if v != self.control]
+
+    @property
+    def prior(self) -> tuple[float, float]:
+        return self.conversion.prior
+
+    @property
+    def data_period(self) -> tuple[str, str] | None:
+        return (self.first_date, self.last_date) if self.first_date else None
+
+    def results(self, lift_test: pd.DataFrame | None = None) -> dict:
+        """The ``ab_test.json`` payload. Public keys (never renamed):
+
+        ``conversion.variants.<v>.rate_mean/rate_hdi_low/rate_hdi_high/prob_best/expected_loss/
+        uplift_mean/uplift_hdi_low/uplift_hdi_high`` (uplift relative to control; expected_loss in
+        absolute rate units, expected_loss_relative ÷ control's rate); ``revenue.variants.<v>.*``
+        likewise with ``revenue_per_unit_mean/_hdi_low/_hdi_high``; ``srm.p_value``, ``srm.detected``;
+        ``decision.action``, ``decision.variant``, ``decision.reason``. Every ``*_hdi_*`` has the
+        mass ``meta.interval`` (set by ``save_results``).
+        """
+        conv, srm, dc, dec = self.conversion, self.srm, self.data_check, self.decision
+        out: dict = {
+            "control": self.control,
+            "source": self.source,
+            "variants": self.variants,
+            "units_total": int(conv.table["units"].sum()),
+            "conversion": {
+                "prior": {"alpha": conv.prior[0], "beta": conv.prior[1]},
+                "hdi_prob": conv.interval,
+                "mde": conv.mde,
+                "method": CONVERSION_METHOD,
+                "n_draws": conv.n_draws,
+                "variants": variants_json(conv.table, "rate"),
+            },
+            "srm": {"p_value": srm.p_value, "detected": srm.detected, "statistic": srm.statistic, "alpha": srm.alpha,
+                    "observed": srm.observed, "expected": srm.expected},
+            "data_check": {"passed": dc.passed, "min_conversions": dc.min_conversions_found, "days": dc.days_found, "reasons": dc.reasons},
+            "decision": {"action": dec.action, "variant": dec.variant, "reason": narrative.decision_reason(dec)},
+        }
+        rev = self.revenue
+        if rev is not None:
+            r = {"method": rev["method"], "cap": rev.get("cap"), "variants": variants_json(rev["variants"], "revenue_per_unit")}
+            for key in ("capped", "raw", "cuped"):
+                if rev.get(key) is not None:
+                    r[key] = {"variants": variants_json(rev[key], "revenue_per_unit")}
+            if "cuped" in r:
+                r["cuped"]["variance_reduction"] = rev.get("cuped_variance_reduction")
+                r["cuped"]["theta"] = rev.get("cuped_theta")
+            if self.revenue_model is not None:
+                r["diagnostics"] = _diag_json(self.revenue_model.diagnostics)
+            out["revenue"] = r
+        if self.plan is not None:
+            p = self.plan
+            out["planning"] = {"mde": p.mde, "units_per_arm_needed": p.units_per_arm_needed, "units_per_arm_now": p.units_per_arm_now,
+                               "units_per_arm_per_day": p.units_per_arm_per_day, "days_to_decision": p.days_to_decision}
+        out.setdefault("planning", {})["thompson_allocation"] = dict(self.allocation)
+        if self.segments is not None:
+            out["segments"] = {
+                "exploratory": True,
+                "rows": self.segments.table.to_dict(orient="records"),
+                "diagnostics": _diag_json(self.segments.diagnostics),
+            }
+        out["frequentist"] = self.frequentist.to_dict(orient="records")
+        if self.aa:
+            out["aa_simulation"] = [
+                {"looks": r.looks, "false_ship_rate": r.false_ship_rate, "false_ship_rate_se": r.false_ship_rate_se, "stop_rate": r.stop_rate,
+                 "n_sims": r.n_sims, "units_per_arm": r.units_per_arm, "rate": r.rate}
+                for r in self.aa
+            ]
+        if lift_test is not None:
+            out["lift_test"] = lift_test.iloc[0].to_dict()
+        out["brief"] = narrative.brief(self)
+        return out
+
+
+def analyze(
+    experiment: pd.DataFrame | None = None,
+    summary: pd.DataFrame | None = None,
+    control: str = "A",
+    expected_split: Mapping[str, float] | None = None,
+    prob_threshold: float = 0.95,
+    loss_threshold: float = 0.005,
+    mde: float = 0.05,
+    revenue_cap_quantile: float = 0.99,
+    segments: Sequence[str] | None = None,
+    interval: float = 0.9,
+    prior: tuple[float, float] = DEFAULT_PRIOR,
+    min_conversions: int = 25,
+    min_days: int = 7,
+    n_draws: int = DEFAULT_DRAWS,
+    settings: mcmc.Settings | None = DEFAULT_SETTINGS,
+    aa_sims: int = 200,
+    aa_looks: int = 14,
+    seed: int = 0,
+) -> ABTestResult:
+    """Run the whole A/B/n analysis on unit-level ``experiment`` or aggregated ``summary`` data.
+
+    Unit-level data get everything; summary data get conversion, SRM, decision and planning, and
+    revenue from the sums (normal approximation) when ``revenue_sum``/``revenue_sum_sq`` exist.
+    ``segments=None`` picks :func:`~playbook.abtest.checks.default_segments`; an empty list skips the
+    segment model. ``aa_sims`` = 0 skips the A/A simulation; ``settings=None`` skips the PyMC models.
+    ``interval`` is the mass of every credible interval.
+    """
+    source = "experiment" if experiment is not None else "experiment_summary"
+    counts = checks.arm_counts(experiment, summary)
+    names = checks.order_variants(counts["variant"], control)
+    counts = counts.set_index("variant").loc[names].reset_index()
+    srm = checks.srm_check(dict(zip(counts["variant"], counts["units"])), expected_split)
+    has_time = experiment is not None and "assigned_at" in experiment.columns and experiment["assigned_at"].notna().all()
+    days = checks.experiment_days(experiment["assigned_at"]) if has_time else None
+    data_check = checks.minimum_data_check(counts, days, min_conversions, min_days)
+    conversion = posterior.conversion_analysis(counts, control, prior, interval, mde, n_draws, seed)
+
+    rev = None
+    revenue_model = None
+    cuped_result = None
+    moments: dict[str, pd.DataFrame] = {}
+    if experiment is not None and (experiment["revenue"] > 0).any():
+        variant = experiment["variant"]
+        cap = revenue.revenue_cap(experiment["revenue"], revenue_cap_quantile)
+        capped = revenue.winsorize(experiment["revenue"], cap)
+        by_arm = lambda s: {v: s[variant == v].to_numpy() for v in names}  # noqa: E731
+        raw_table = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(experiment["revenue"]), n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
+        capped_table = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(capped), n_draws, seed + 2), control, interval, mde, "revenue_per_unit")
+        moments = {"raw": revenue.revenue_moments(experiment["revenue"], variant), "capped": revenue.revenue_moments(capped, variant)}
+        rev = {"method": "normal approximation of the mean (raw)", "cap": cap, "variants": raw_table, "raw": raw_table, "capped": capped_table}
+        if "pre_period_revenue" in experiment.columns:
+            cuped_result = revenue.cuped(capped, experiment["pre_period_revenue"], variant)
+            rev["cuped"] = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(cuped_result.adjusted), n_draws, seed + 3), control, interval, mde, "revenue_per_unit")
+            rev["cuped_variance_reduction"] = cuped_result.variance_reduction
+            rev["cuped_theta"] = cuped_result.theta
+        if settings is not None:
+            revenue_model = models.fit_revenue_model(experiment, control, settings.with_(seed=seed))
+            rev["method"] = "PyMC hurdle model: P(revenue > 0) × LogNormal spend"
+            rev["variants"] = posterior.summarize_draws(revenue_model.draws, control, interval, mde, "revenue_per_unit")
+    elif summary is not None and counts["revenue_sum"].notna().all() and counts["revenue_sum_sq"].notna().all():
+        raw_table = posterior.summarize_draws(revenue.normal_mean_draws_from_sums(counts, n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
+        rev = {"method": "normal approximation of the mean from revenue_sum and revenue_sum_sq (no capping possible on sums)", "cap": None, "variants": raw_table, "raw": raw_table}
+        moments = {"raw": revenue.revenue_moments_from_sums(counts)}
+
+    guard_table = None if rev is None else rev.get("capped", rev["variants"])
+    guardrail = None if guard_table is None else {r["variant"]: 1.0 - r["prob_beats_control"] for r in guard_table.to_dict(orient="records") if r["variant"] != control}
+    dec = decision.decide(conversion.table, control, prob_threshold, loss_threshold, mde, srm, data_check, guardrail)
+    plan_ = decision.plan(counts, control, mde, prob_threshold, days=days) if mde > 0 else None
+    allocation = decision.thompson_allocation(dict(zip(conversion.table["variant"], conversion.table["prob_best"])))
+    over_time = posterior.posterior_over_time(experiment, control, prior, interval, seed=seed) if has_time else None
+
+    segment_result = None
+    if experiment is not None and settings is not None:
+        cols = checks.default_segments(experiment) if segments is None else list(segments)
+        if cols:
+            segment_result = models.fit_segment_model(experiment, cols, control, interval, settings.with_(seed=seed))
+
+    freq = frequentist.frequentist_checks(counts, control, moments or None)
+    aa = []
+    if aa_sims > 0:
+        rate = float(counts.loc[0, "conversions"] / counts.loc[0, "units"])
+        per_arm = int(counts["units"].min())
+        for looks in dict.fromkeys((1, max(1, aa_looks))):
+            aa.append(decision.aa_false_ship_rate(rate, per_arm, aa_sims, looks, len(names), prob_threshold, loss_threshold, mde, prior, seed))
+    first = last = None
+    if has_time:
+        first, last = (f"{experiment['assigned_at'].min():%Y-%m-%d}", f"{experiment['assigned_at'].max():%Y-%m-%d}")
+    return ABTestResult(
+        control, source, counts, days, srm, data_check, conversion, dec, plan_, allocation, over_time,
+        rev, revenue_model, cuped_result, segment_result, freq, aa, first, last,
+        interval=interval, prob_threshold=prob_threshold, loss_threshold=loss_threshold, mde=mde,
+        revenue_cap_quantile=revenue_cap_quantile, expected_split=dict(expected_split or {}), settings=settings,
+    )

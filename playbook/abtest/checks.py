@@ -1,0 +1,159 @@
+"""Health checks of an A/B/n experiment: arm counts, sample-ratio mismatch, minimum data, segment columns.
+
+Plain data in, plain data out: counts per arm from unit-level or summary data, the Pearson chi-square
+sample-ratio check (flagged at p < 0.001, as in Fabijan et al. 2019 and Eppo), the minimum-data rule
+(25 conversions per arm, a weekly cycle) and the candidate segment columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+SRM_ALPHA = 0.001
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def arm_counts(experiment: pd.DataFrame | None = None, summary: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Units, conversions and revenue sums per variant (one row per variant, input order kept).
+
+    Pass the unit-level ``experiment`` frame (``variant``, ``converted``, ``revenue``) or the
+    aggregated ``experiment_summary`` frame (``variant``, ``units``, ``conversions``, optional
+    ``revenue_sum``, ``revenue_sum_sq``). Revenue columns are NaN when the summary lacks them.
+    """
+    if (experiment is None) == (summary is None):
+        raise ValueError("pass exactly one of experiment (unit level) or summary (aggregated)")
+    if experiment is not None:
+        grouped = experiment.groupby("variant", sort=True)
+        out = pd.DataFrame(
+            {
+                "units": grouped.size(),
+                "conversions": grouped["converted"].sum(),
+                "revenue_sum": grouped["revenue"].sum(),
+                "revenue_sum_sq": grouped["revenue"].apply(lambda r: float((r**2).sum())),
+            }
+        ).reset_index()
+    else:
+        out = summary.copy().sort_values("variant").reset_index(drop=True)
+        for col in ("revenue_sum", "revenue_sum_sq"):
+            if col not in out.columns:
+                out[col] = np.nan
+        out = out[["variant", "units", "conversions", "revenue_sum", "revenue_sum_sq"]]
+    out["units"] = out["units"].astype("int64")
+    out["conversions"] = out["conversions"].astype("int64")
+    out["variant"] = out["variant"].astype(str)
+    return out
+
+
+def order_variants(variants: Sequence[str], control: str) -> list[str]:
+    """The variant names with ``control`` first, the others sorted; raises if control is absent."""
+    names = sorted(dict.fromkeys(str(v) for v in variants))
+    if control not in names:
+        raise ValueError(f"control variant {control!r} not found; the data has variants {names}")
+    if len(names) < 2:
+        raise ValueError(f"an experiment needs at least two variants; the data has {names}")
+    return [control] + [v for v in names if v != control]
+
+
+# --------------------------------------------------------------------------- health checks
+
+
+@dataclass
+class SRMResult:
+    """Sample-ratio-mismatch check: Pearson chi-square of the units against the designed split."""
+
+    statistic: float
+    p_value: float
+    detected: bool
+    alpha: float
+    observed: dict[str, int]
+    expected: dict[str, float]
+
+
+def srm_check(units: Mapping[str, int], expected_split: Mapping[str, float] | None = None, alpha: float = SRM_ALPHA) -> SRMResult:
+    """P-value of the chi-square test of the units per variant against ``expected_split``.
+
+    ``expected_split`` maps each variant to its designed share (any positive weights, normalised);
+    empty or ``None`` means an equal split. ``detected`` is ``p_value < alpha`` (0.001, as in
+    Fabijan et al. 2019 and Eppo): with so strict a level a flag means the assignment is broken.
+    """
+    names = list(units)
+    observed = np.array([units[v] for v in names], dtype=float)
+    if expected_split:
+        missing = sorted(set(names) - set(expected_split))
+        extra = sorted(set(expected_split) - set(names))
+        if missing or extra:
+            raise ValueError(f"expected_split must name exactly the variants {names}; missing {missing}, unknown {extra}")
+        weights = np.array([float(expected_split[v]) for v in names])
+        if (weights <= 0).any():
+            raise ValueError(f"expected_split shares must be > 0, got {dict(expected_split)}")
+    else:
+        weights = np.ones(len(names))
+    expected = observed.sum() * weights / weights.sum()
+    statistic, p_value = stats.chisquare(observed, expected)
+    return SRMResult(
+        statistic=float(statistic),
+        p_value=float(p_value),
+        detected=bool(p_value < alpha),
+        alpha=alpha,
+        observed={v: int(o) for v, o in zip(names, observed)},
+        expected={v: float(e) for v, e in zip(names, expected)},
+    )
+
+
+@dataclass
+class DataCheck:
+    """Minimum-data check: enough conversions per arm and, when timestamps exist, enough days."""
+
+    passed: bool
+    min_conversions_found: int
+    min_conversions_required: int
+    days_found: float | None
+    days_required: int
+    reasons: list[str] = field(default_factory=list)
+
+
+def minimum_data_check(counts: pd.DataFrame, days: float | None = None, min_conversions: int = 25, min_days: int = 7) -> DataCheck:
+    """Whether every arm has ≥ ``min_conversions`` conversions and the test ran ≥ ``min_days`` days.
+
+    Defaults follow VWO (25 conversions per variation) and a full weekly cycle (7 days);
+    ``days`` is ``None`` when the data carries no assignment times (then only conversions count).
+    """
+    found = int(counts["conversions"].min())
+    reasons = []
+    if found < min_conversions:
+        weakest = counts.loc[counts["conversions"].idxmin(), "variant"]
+        reasons.append(f"variant {weakest} has only {found} conversions (at least {min_conversions} needed)")
+    if days is not None and days < min_days:
+        reasons.append(f"the test has run {days:.1f} days (at least {min_days} needed to cover a weekly cycle)")
+    return DataCheck(not reasons, found, min_conversions, days, min_days, reasons)
+
+
+def experiment_days(assigned_at: pd.Series) -> float:
+    """Length of the experiment in days, from the first to the last assignment (at least one day)."""
+    span = (assigned_at.max() - assigned_at.min()) / pd.Timedelta(days=1)
+    return float(max(1.0, math.ceil(span)))
+
+# --------------------------------------------------------------------------- the whole analysis
+
+#: columns of experiment.csv that are never segments
+_NOT_SEGMENTS = {"unit_id", "variant", "converted", "revenue", "pre_period_revenue", "assigned_at"}
+
+
+def default_segments(experiment: pd.DataFrame, max_levels: int = 12) -> list[str]:
+    """Text columns of ``experiment`` with 2 to ``max_levels`` levels (candidate segment columns)."""
+    out = []
+    for col in experiment.columns:
+        if col in _NOT_SEGMENTS or pd.api.types.is_numeric_dtype(experiment[col]) or pd.api.types.is_datetime64_any_dtype(experiment[col]):
+            continue
+        if 2 <= experiment[col].nunique() <= max_levels:
+            out.append(col)
+    return out
+

@@ -1,0 +1,634 @@
+"""Every sentence of the A/B report that states a number or draws a conclusion, chosen by a rule over the results.
+
+Functions feeding the HTML report (findings, card sentences, banners, tiles, tables) return HTML
+(data-borne names such as variants are escaped); :func:`brief` and :func:`decision_reason` return
+plain text for the results JSON. Thresholds are named constants beside the rule that uses them, and
+the appendix prints them (:func:`methods`). The interval mass in every label comes from the result's
+``interval`` (:func:`playbook.fmt.interval_label`).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from playbook import fmt, mcmc
+from playbook.abtest import decision as dec
+from playbook.report import Tile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from playbook.abtest import ABTestResult
+
+#: The report's section headings (the ``section`` of each brief line): the notebook uses the same text.
+SECTION_HEALTH = "Can we trust this test?"
+SECTION_CONVERSION = "Conversion: which variant converts best?"
+SECTION_REVENUE = "Revenue per unit: does the winner also earn more?"
+SECTION_SEGMENTS = "Segments (exploratory): does the effect differ by group?"
+SECTION_DECISION = "Decision and next steps"
+SECTIONS = (SECTION_HEALTH, SECTION_CONVERSION, SECTION_REVENUE, SECTION_SEGMENTS, SECTION_DECISION)
+
+#: Significance level of the frequentist cross-check in the appendix (two-sided).
+FREQUENTIST_ALPHA = 0.05
+#: Power the plan sizes the test for (the planning module's default).
+PLAN_POWER = 0.8
+
+ACTION_LEVEL = {"ship": "success", "keep testing": "info", "stop": "warning"}
+ACTION_TONE = {"ship": "good", "stop": "warn"}
+
+
+# --------------------------------------------------------------------------- small pieces
+
+
+def e(text) -> str:
+    """A data-borne name, HTML-escaped."""
+    return html.escape(str(text), quote=False)
+
+
+def p_value(x: float) -> str:
+    """A p-value with two significant digits: ``0.0352`` → ``'0.035'``, ``3e-7`` → ``'3e-07'``."""
+    return fmt.MISSING if fmt.is_missing(x) else f"{float(x):.2g}"
+
+
+def ci(r: ABTestResult) -> str:
+    """``'90% interval'``: the label of every interval of the report."""
+    return fmt.interval_label(r.interval)
+
+
+def uplift_text(mean: float, low: float, high: float) -> str:
+    """``'+9.0% [-3.3%, +23.6%]'``."""
+    return fmt.estimate(mean, low, high, fmt.pct, signed=True)
+
+
+def loss_pp(x: float) -> str:
+    """An expected loss in conversion-rate units as percentage points: ``2.1e-5`` → ``'0.002 pp'``."""
+    return f"{fmt.number(100 * float(x), 3)} pp"
+
+
+def conv(r: ABTestResult) -> pd.DataFrame:
+    return r.conversion.table.set_index("variant")
+
+
+def lead(r: ABTestResult) -> str:
+    """The variant the report is about: the decision's variant, or the one most likely to beat control."""
+    if r.decision.variant != r.control:
+        return r.decision.variant
+    t = conv(r)
+    return max(r.treated, key=lambda v: (np.nan_to_num(t.loc[v, "prob_beats_control"], nan=-1.0)))
+
+
+def action_label(d: dec.Decision) -> str:
+    """``'ship B'``, ``'keep testing B'``, ``'stop'``."""
+    return d.action if d.action == "stop" else f"{d.action} {d.variant}"
+
+
+# --------------------------------------------------------------------------- decision
+
+
+def decision_reason(d: dec.Decision) -> str:
+    """The plain-text reason for the decision, one sentence per rule (:data:`playbook.abtest.decision` kinds)."""
+    f, c = d.figures, d.control
+    v = d.variant
+    if d.kind == dec.SRM:
+        return (f"The traffic split does not match the design (sample-ratio mismatch, p = {p_value(f['srm_p_value'])}), so no result "
+                "can be trusted: fix the assignment and restart the test.")
+    if d.kind == dec.TOO_EARLY:
+        return f"Too early to call: {'; '.join(f['reasons'])}."
+    if d.kind == dec.GUARDRAIL:
+        return (f"{v} converts better than {c} ({fmt.prob(f['prob_beats_control'])} probability) but revenue per unit is lower "
+                f"with {fmt.prob(f['revenue_prob_worse'])} probability: check the revenue guardrail before shipping.")
+    if d.kind == dec.SHIP:
+        return (f"{v} beats {c} with {fmt.prob(f['prob_beats_control'])} probability (best of all {f['arms']} arms with "
+                f"{fmt.prob(f['prob_best'])}) and choosing it risks an expected {loss_pp(f['expected_loss'])} of conversion "
+                f"({fmt.pct(f['expected_loss_relative'], 2)} of {c}'s rate).")
+    if d.kind == dec.FUTILE:
+        target = f"an uplift of at least {fmt.pct(f['mde'], 1)}" if f["mde"] > 0 else "any uplift"
+        return (f"No variant is likely to deliver {target}: the strongest, {f['leader']}, beats {c} with "
+                f"{fmt.prob(f['prob_beats_control'])} probability and reaches the target with {fmt.prob(f['prob_uplift_above_mde'])}; keep {c}.")
+    if d.kind == dec.LEADING:
+        return (f"{v} leads ({fmt.prob(f['prob_beats_control'])} probability of beating {c}, expected loss "
+                f"{fmt.pct(f['expected_loss_relative'], 2)} of {c}'s rate) but has not yet reached {fmt.pct(f['prob_threshold'], 0)} "
+                f"with a loss below {fmt.pct(f['loss_threshold'], 2)}.")
+    raise ValueError(f"unknown decision kind {d.kind!r}")
+
+
+def decision_banner(r: ABTestResult) -> tuple[str, str]:
+    """The decision in a banner: ``('<b>Decision: ship B</b>. B beats A …', 'success')``."""
+    d = r.decision
+    return f"<b>Decision: {e(action_label(d))}</b>. {e(decision_reason(d))}", ACTION_LEVEL[d.action]
+
+
+def srm_banner(r: ABTestResult) -> str:
+    """The red banner of a sample-ratio mismatch ('' when the split is as designed)."""
+    if not r.srm.detected:
+        return ""
+    return ("<b>Results are not trustworthy.</b> The traffic split does not match the design (sample-ratio mismatch, "
+            f"chi-square p = {p_value(r.srm.p_value)} &lt; {r.srm.alpha:g}). Find the cause (assignment, logging, bots) before reading any result.")
+
+
+def banners(r: ABTestResult) -> list[tuple[str, str]]:
+    """The banners that open the report, most serious first: health problems, then the decision."""
+    out = []
+    if r.srm.detected:
+        out.append((srm_banner(r), "danger"))
+    out.append(decision_banner(r))
+    return out
+
+
+# --------------------------------------------------------------------------- executive summary
+
+
+def _lead_finding(r: ABTestResult) -> str:
+    t, c, v = conv(r), r.control, lead(r)
+    row = t.loc[v]
+    return (f"<b>{e(v)}</b> converts at {fmt.pct(row['rate_mean'], 2)} against {fmt.pct(t.loc[c, 'rate_mean'], 2)} for {e(c)}: "
+            f"a relative uplift of <b>{fmt.pct(row['uplift_mean'], 1, signed=True)}</b> ({ci(r)} "
+            f"{fmt.interval(row['uplift_hdi_low'], row['uplift_hdi_high'], fmt.pct, signed=True)}), with {fmt.prob(row['prob_beats_control'])} "
+            f"probability of beating {e(c)} and {fmt.prob(row['prob_uplift_above_mde'])} of beating it by at least {fmt.pct(r.mde, 0)}.")
+
+
+def _others_finding(r: ABTestResult) -> str:
+    t, v = conv(r), lead(r)
+    others = [o for o in r.treated if o != v]
+    if not others:
+        return ""
+    parts = [f"{e(o)} {uplift_text(t.loc[o, 'uplift_mean'], t.loc[o, 'uplift_hdi_low'], t.loc[o, 'uplift_hdi_high'])}, "
+             f"P(beats {e(r.control)}) {fmt.prob(t.loc[o, 'prob_beats_control'])}" for o in others]
+    return ("The other variants: " if len(others) > 1 else "The other variant: ") + "; ".join(parts) + "."
+
+
+def raw_revenue_leader(r: ABTestResult) -> str:
+    """The variant with the highest raw mean revenue per unit."""
+    raw = r.revenue["raw"]
+    return str(raw.sort_values("revenue_per_unit_mean").iloc[-1]["variant"])
+
+
+def model_revenue_leader(r: ABTestResult) -> str:
+    """The variant most likely best on revenue per unit in the headline revenue view."""
+    return str(r.revenue["variants"].sort_values("prob_best").iloc[-1]["variant"])
+
+
+def _revenue_finding(r: ABTestResult) -> str:
+    if r.revenue is None:
+        return ""
+    v = lead(r)
+    model = r.revenue["variants"].set_index("variant")
+    text = (f"Revenue per unit: {e(v)} {fmt.pct(model.loc[v, 'uplift_mean'], 1, signed=True)} ({ci(r)} "
+            f"{fmt.interval(model.loc[v, 'uplift_hdi_low'], model.loc[v, 'uplift_hdi_high'], fmt.pct, signed=True)}) in the {revenue_view_name(r)}")
+    if "capped" in r.revenue:
+        capped = r.revenue["capped"].set_index("variant")
+        text += f", {fmt.pct(capped.loc[v, 'uplift_mean'], 1, signed=True)} with revenue capped at {fmt.money(r.revenue['cap'])}"
+    return text + f"; the raw averages put {e(raw_revenue_leader(r))} first."
+
+
+def revenue_view_name(r: ABTestResult) -> str:
+    return "Bayesian revenue model" if r.revenue_model is not None else "raw-average view (normal approximation)"
+
+
+def health_finding(r: ABTestResult) -> str:
+    split = "<b>broken</b>" if r.srm.detected else "as designed"
+    data = "enough data to decide" if r.data_check.passed else "not enough data yet: " + "; ".join(e(x) for x in r.data_check.reasons)
+    size = fmt.count(r.conversion.table["units"].sum()) + " units"
+    span = f"{fmt.days(r.days)}, {size}" if r.days else size
+    return f"Health: traffic split {split} (SRM p = {p_value(r.srm.p_value)}); {data}; {span}."
+
+
+def _segment_finding(r: ABTestResult) -> str:
+    if r.segments is None:
+        return ""
+    top = r.segments.table.sort_values("uplift_mean", ascending=False).iloc[0]
+    return (f"Exploratory: the largest segment uplift is {e(top['variant'])} on {e(top['segment'])} = {e(top['level'])} "
+            f"({fmt.pct(top['uplift_mean'], 1, signed=True)}, {ci(r)} {fmt.interval(top['uplift_hdi_low'], top['uplift_hdi_high'], fmt.pct, signed=True)}); "
+            "treat segment differences as hypotheses for the next test.")
+
+
+def findings(r: ABTestResult) -> list[str]:
+    """The executive summary, one finding per line (HTML)."""
+    items = [_lead_finding(r), _others_finding(r), _revenue_finding(r), health_finding(r), _segment_finding(r)]
+    return [i for i in items if i]
+
+
+def tiles(r: ABTestResult) -> list[Tile]:
+    """Headline tiles: decision, the lead's uplift and P(beats control), expected loss, revenue, SRM."""
+    d, t, c, v = r.decision, conv(r), r.control, lead(r)
+    row = t.loc[v]
+    out = [
+        Tile("Decision", action_label(d), fmt.clip_words(decision_reason(d).split(":")[0], 90), ACTION_TONE.get(d.action, "")),
+        Tile(f"Conversion uplift, {v}", fmt.pct(row["uplift_mean"], 1, signed=True),
+             f"{ci(r)} {fmt.interval(row['uplift_hdi_low'], row['uplift_hdi_high'], fmt.pct, signed=True)}"),
+        Tile(f"P({v} beats {c})", fmt.prob(row["prob_beats_control"]), f"best of all arms: {fmt.prob(row['prob_best'])}"),
+        Tile(f"Expected loss choosing {v}", loss_pp(row["expected_loss"]), f"{fmt.pct(row['expected_loss_relative'], 2)} of {c}'s rate"),
+    ]
+    if r.revenue is not None:
+        model = r.revenue["variants"].set_index("variant")
+        out.append(Tile(f"Revenue per unit, {v}", fmt.pct(model.loc[v, "uplift_mean"], 1, signed=True),
+                        f"{ci(r)} {fmt.interval(model.loc[v, 'uplift_hdi_low'], model.loc[v, 'uplift_hdi_high'], fmt.pct, signed=True)}"))
+    out.append(Tile("Sample-ratio check", f"p = {p_value(r.srm.p_value)}", "mismatch" if r.srm.detected else "split as designed",
+                    "bad" if r.srm.detected else "good"))
+    return out
+
+
+# --------------------------------------------------------------------------- health
+
+
+def srm_sentence(r: ABTestResult) -> str:
+    split = ", ".join(f"{e(v)} {fmt.count(n)}" for v, n in r.srm.observed.items())
+    if r.srm.detected:
+        return f"The split is <b>broken</b>: {split} units is too far from the design to be chance (p = {p_value(r.srm.p_value)})."
+    return (f"Traffic was split as designed: {split} units (chi-square p = {p_value(r.srm.p_value)}; a mismatch is flagged "
+            f"below p = {r.srm.alpha:g}).")
+
+
+def srm_title(r: ABTestResult) -> str:
+    return "Sample-ratio check: " + ("MISMATCH" if r.srm.detected else "units per variant match the design")
+
+
+def data_check_banner(r: ABTestResult) -> tuple[str, str]:
+    dc = r.data_check
+    if dc.passed:
+        span = f" over {fmt.days(r.days)}." if r.days else "."
+        return f"Minimum data reached: at least {fmt.count(dc.min_conversions_found)} conversions per variant{span}", "success"
+    return "Not enough data yet: " + "; ".join(e(x) for x in dc.reasons) + ".", "warning"
+
+
+def _over_time_last(r: ABTestResult) -> pd.DataFrame:
+    ot = r.over_time
+    return ot[ot["date"] == ot["date"].max()].set_index("variant")
+
+
+def over_time_sentence(r: ABTestResult) -> str:
+    """When the lead's P(beats control) first crossed the threshold, where it ends, and its last interval."""
+    v, ot = lead(r), r.over_time
+    last = _over_time_last(r).loc[v]
+    crossed = ot[(ot["variant"] == v) & (ot["prob_beats_control"] >= r.prob_threshold)]
+    when = (f"first crossed {fmt.pct(r.prob_threshold, 0)} on {fmt.date(crossed['date'].min(), 'day')}" if len(crossed)
+            else f"has not crossed {fmt.pct(r.prob_threshold, 0)}")
+    return (f"{e(v)}'s probability of beating {e(r.control)} {when} and ends at {fmt.prob(last['prob_beats_control'])}; "
+            f"its uplift {ci(r)} narrowed to {fmt.interval(last['uplift_hdi_low'], last['uplift_hdi_high'], fmt.pct, signed=True)}.")
+
+
+def over_time_title(r: ABTestResult) -> str:
+    v = lead(r)
+    return f"{v} vs {r.control}: {fmt.prob(_over_time_last(r).loc[v, 'prob_beats_control'])} chance of being better after {fmt.days(r.days)}"
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def rates_sentence(r: ABTestResult) -> str:
+    t, c = conv(r), r.control
+    best = str(t["prob_best"].idxmax())
+    return (f"{e(best)} has the highest conversion rate with {fmt.prob(t.loc[best, 'prob_best'])} probability among all {len(t)} variants; "
+            f"{e(c)} converts at {fmt.pct(t.loc[c, 'rate_mean'], 2)} ({ci(r)} "
+            f"{fmt.interval(t.loc[c, 'rate_hdi_low'], t.loc[c, 'rate_hdi_high'], fmt.pct, digits=2)}).")
+
+
+def rates_title(r: ABTestResult) -> str:
+    t = conv(r)
+    best = str(t["prob_best"].idxmax())
+    return f"{best} converts best with {fmt.prob(t.loc[best, 'prob_best'])} probability"
+
+
+def rates_note(r: ABTestResult) -> str:
+    return ("Each curve shows how plausible each conversion rate is for that variant given the data; the shaded part is the "
+            f"{ci(r)}. The less two curves overlap, the surer we are that the rates differ.")
+
+
+def uplift_sentence(r: ABTestResult) -> str:
+    t, v = conv(r), lead(r)
+    return (f"{e(v)}'s relative uplift is {fmt.pct(t.loc[v, 'uplift_mean'], 1, signed=True)}; the chance it is at least the minimum "
+            f"effect worth having ({fmt.pct(r.mde, 0, signed=True)}) is {fmt.prob(t.loc[v, 'prob_uplift_above_mde'])}.")
+
+
+def uplift_title(r: ABTestResult) -> str:
+    return f"Relative uplift in conversion vs {r.control}"
+
+
+def uplift_note(r: ABTestResult) -> str:
+    return (f"Dots are the expected relative uplift against {e(r.control)}, bars the {ci(r)}: the range holding "
+            f"{fmt.mass(r.interval)} of the probability. A bar clear of zero means the variant very probably helps; the dashed "
+            "line is the minimum effect worth having.")
+
+
+CONVERSION_HEADERS = {
+    "variant": "Variant", "units": "Units", "conversions": "Conversions", "rate_mean": "Rate", "rate_hdi_low": "Rate low",
+    "rate_hdi_high": "Rate high", "prob_best": "P(best)", "prob_beats_control": "P(beats control)", "uplift_mean": "Uplift",
+    "uplift_hdi_low": "Uplift low", "uplift_hdi_high": "Uplift high", "prob_uplift_above_mde": "P(uplift > MDE)",
+    "expected_loss": "Expected loss", "expected_loss_relative": "Loss ÷ control rate",
+}
+CONVERSION_FORMATS = {
+    "rate_mean": lambda x: fmt.pct(x, 2), "rate_hdi_low": lambda x: fmt.pct(x, 2), "rate_hdi_high": lambda x: fmt.pct(x, 2),
+    "prob_best": fmt.prob, "prob_beats_control": fmt.prob, "uplift_mean": lambda x: fmt.pct(x, 1, signed=True),
+    "uplift_hdi_low": lambda x: fmt.pct(x, 1, signed=True), "uplift_hdi_high": lambda x: fmt.pct(x, 1, signed=True),
+    "prob_uplift_above_mde": fmt.prob, "expected_loss": lambda x: f"{fmt.number(100 * x, 4)} pp", "expected_loss_relative": lambda x: fmt.pct(x, 2),
+}
+
+
+def conversion_table(r: ABTestResult) -> dict:
+    """The conversion table: ``report.table(**conversion_table(r))``."""
+    frame = r.conversion.table[list(CONVERSION_HEADERS)]
+    caption = (f"Conversion by variant (low/high: {ci(r)}; expected loss: conversion given up, on average, by choosing this "
+               "variant instead of the best)")
+    return {"frame": frame, "formats": CONVERSION_FORMATS, "headers": CONVERSION_HEADERS, "caption": caption}
+
+
+# --------------------------------------------------------------------------- revenue
+
+
+def no_revenue_banner(r: ABTestResult) -> str:
+    """'' when revenue is analysed, else why not."""
+    if r.revenue is not None:
+        return ""
+    if r.source == "experiment_summary":
+        return "The summary has no revenue_sum and revenue_sum_sq: revenue per unit is not analysed."
+    return "No revenue in the data: revenue per unit is not analysed."
+
+
+def revenue_views(r: ABTestResult) -> pd.DataFrame:
+    """The revenue forest: one row per treated variant and view, with a ``label`` column naming both."""
+    rev = r.revenue
+    model_name = "Bayesian model (hurdle log-normal)" if r.revenue_model is not None else "Raw average (normal approximation)"
+    views = [(model_name, rev["variants"])]
+    if "capped" in rev:
+        views.append((f"Capped at {fmt.money(rev['cap'])} (p{fmt.number(100 * r.revenue_cap_quantile, 1).rstrip('0').rstrip('.')} of buyers)", rev["capped"]))
+    if "cuped" in rev:
+        views.append(("Capped + CUPED (pre-period revenue)", rev["cuped"]))
+    if "capped" in rev and r.revenue_model is not None:
+        views.append(("Raw average (no outlier guard)", rev["raw"]))
+    forest = pd.concat([t.assign(view=label) for label, t in views])
+    forest = forest[forest["variant"] != r.control].sort_values(["variant"], kind="stable")
+    return forest.assign(label=forest["variant"] + ": " + forest["view"])
+
+
+def revenue_sentence(r: ABTestResult) -> str:
+    model = r.revenue["variants"].set_index("variant")
+    best, raw_best = model_revenue_leader(r), raw_revenue_leader(r)
+    text = f"The {revenue_view_name(r)} puts {e(best)} first (P(best) {fmt.prob(model.loc[best, 'prob_best'])})"
+    if r.revenue_model is None:
+        return text + "."
+    text += "; "
+    if raw_best == best:
+        return text + "the raw averages agree."
+    return text + f"the raw averages would favour <b>{e(raw_best)}</b>, driven by a few very large orders: capping removes that artefact."
+
+
+def revenue_title(r: ABTestResult) -> str:
+    best, raw_best = model_revenue_leader(r), raw_revenue_leader(r)
+    base = f"Revenue per unit vs {r.control}"
+    return base if best == raw_best else f"{base}: {best} leads once outliers are tamed"
+
+
+def revenue_table(r: ABTestResult) -> dict:
+    """The revenue table: ``report.table(**revenue_table(r))``."""
+    cols = {"variant": "Variant", "revenue_per_unit_mean": "Revenue per unit", "revenue_per_unit_hdi_low": "low",
+            "revenue_per_unit_hdi_high": "high", "prob_best": "P(best)", "uplift_mean": "Uplift", "uplift_hdi_low": "Uplift low",
+            "uplift_hdi_high": "Uplift high", "expected_loss": "Expected loss per unit"}
+    signed = lambda x: fmt.pct(x, 1, signed=True)  # noqa: E731
+    formats = {"revenue_per_unit_mean": fmt.money_precise, "revenue_per_unit_hdi_low": fmt.money_precise, "revenue_per_unit_hdi_high": fmt.money_precise,
+               "prob_best": fmt.prob, "uplift_mean": signed, "uplift_hdi_low": signed, "uplift_hdi_high": signed, "expected_loss": fmt.money_precise}
+    caption = f"Revenue per unit by variant ({r.revenue['method']}; low/high: {ci(r)}; currency units)"
+    return {"frame": r.revenue["variants"][list(cols)], "formats": formats, "headers": cols, "caption": caption}
+
+
+def cuped_sentence(r: ABTestResult) -> str:
+    if r.revenue is None or "cuped" not in r.revenue:
+        return ""
+    return (f"CUPED used pre-period revenue to remove {fmt.pct(r.revenue['cuped_variance_reduction'], 1)} of the variance of capped "
+            f"revenue per unit (θ = {fmt.number(r.revenue['cuped_theta'], 3)}), which narrows the intervals without moving the expected difference.")
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def no_segments_banner(r: ABTestResult) -> str:
+    if r.segments is not None:
+        return ""
+    return "No segment breakdown (summary data, no segment columns, or the models were skipped)."
+
+
+def _overlap(a: pd.Series, b: pd.Series) -> bool:
+    return bool(a["uplift_hdi_low"] <= b["uplift_hdi_high"] and b["uplift_hdi_low"] <= a["uplift_hdi_high"])
+
+
+def segments_sentence(r: ABTestResult) -> str:
+    seg = r.segments.table
+    top = seg.sort_values("uplift_mean", ascending=False).iloc[0]
+    low = seg.sort_values("uplift_mean").iloc[0]
+    text = (f"{e(top['variant'])} does best on {e(top['segment'])} = {e(top['level'])} ({fmt.pct(top['uplift_mean'], 1, signed=True)}) and "
+            f"least well on {e(low['segment'])} = {e(low['level'])} for {e(low['variant'])} ({fmt.pct(low['uplift_mean'], 1, signed=True)}); ")
+    if _overlap(top, low):
+        return text + f"their {ci(r)}s overlap, so these are leads, not findings."
+    return text + f"their {ci(r)}s do not overlap, a lead worth a dedicated test (still exploratory)."
+
+
+def segments_note(r: ABTestResult) -> str:
+    return (f"Each row is one segment level for one variant: the dot and bar are the model's estimate and {ci(r)}, the cross the raw "
+            "estimate from that segment alone. Pooling pulls small, noisy segments toward the variant's overall effect.")
+
+
+# --------------------------------------------------------------------------- plan and allocation
+
+
+def plan_sentence(r: ABTestResult) -> str:
+    p = r.plan
+    if p is None:
+        return ""
+    effect = f"a {fmt.pct(r.mde, 0, signed=True)} uplift"
+    if p.days_to_decision is None:
+        text = f"To detect {effect} needs about {fmt.count(p.units_per_arm_needed)} units per variant (now {fmt.count(p.units_per_arm_now)})."
+    elif p.days_to_decision == 0:
+        text = f"The test already has the {fmt.count(p.units_per_arm_needed)} units per variant needed to detect {effect}."
+    else:
+        text = (f"Detecting {effect} reliably needs about {fmt.count(p.units_per_arm_needed)} units per variant; at the observed "
+                f"{fmt.count(p.units_per_arm_per_day)} units per variant per day that is about <b>{fmt.days(p.days_to_decision)} more</b>.")
+    return text + f" (Chance of {fmt.pct(r.prob_threshold, 0)} certainty: {fmt.pct(PLAN_POWER, 0)}, if the true uplift equals the MDE.)"
+
+
+def allocation_leader(r: ABTestResult) -> str:
+    return max(r.allocation, key=r.allocation.get)
+
+
+def allocation_sentence(r: ABTestResult) -> str:
+    v = allocation_leader(r)
+    return f"If the test continues, Thompson sampling would send {fmt.pct(r.allocation[v], 0)} of next period's traffic to {e(v)}."
+
+
+def allocation_title(r: ABTestResult) -> str:
+    return f"Next period's traffic: lean toward {allocation_leader(r)}"
+
+
+def lift_test_banner(lift_test: pd.DataFrame, channel: str, kpi: str) -> str:
+    """A warning when the holdout arm did not do worse ('' otherwise): PyMC-Marketing rejects such a row."""
+    lt = lift_test.iloc[0]
+    if lt["delta_y"] > 0:
+        return ""
+    return (f"The arm with {e(channel)} switched off did not do worse ({fmt.number(lt['delta_y'], 1)} {e(kpi)} per period): "
+            "PyMC-Marketing rejects lift tests whose KPI change has the opposite sign to the spend change; check the set-up "
+            "before using this row to calibrate the MMM.")
+
+
+def lift_test_sentence(lift_test: pd.DataFrame, channel: str, kpi: str, filename: str) -> str:
+    lt = lift_test.iloc[0]
+    return (f"Spend holdout for <b>{e(channel)}</b>: the channel's spend of {fmt.money(lt['delta_x'])} per period bought "
+            f"{fmt.number(lt['delta_y'], 1)} ± {fmt.number(lt['sigma'], 1)} {e(kpi)} per period; written to <code>{e(filename)}</code> for the MMM report.")
+
+
+# --------------------------------------------------------------------------- appendix
+
+
+def methods(r: ABTestResult) -> dict:
+    """The methods table (every rule and constant behind the numbers, with the values used): ``report.table(**methods(r))``."""
+    a, b = r.prior
+    c = r.control
+    split = ("the designed split " + ", ".join(f"{k} {fmt.pct(v / sum(r.expected_split.values()), 1)}" for k, v in r.expected_split.items())
+             if r.expected_split else "an equal split")
+    rows = [
+        ("Intervals", f"Every interval is a {ci(r)} (highest-density for posteriors): the range holding {fmt.mass(r.interval)} of the probability."),
+        ("Conversion model", f"Beta-Binomial: rate ~ Beta({fmt.number(a, 1)}, {fmt.number(b, 1)}) prior, posterior Beta(α + conversions, β + non-conversions), per variant."),
+        ("Exact quantities", "P(best), expected loss, P(beats control), P(uplift > MDE), the rate intervals and the uplift intervals are exact "
+                             "(1-D numerical integration, Beta quantiles); revenue figures come from posterior draws."),
+        ("Uplift intervals", "Exact: from the CDF of the uplift, a 1-D integral over the control's rate, tabulated on a fine grid "
+                             f"(the daily intervals over time use {fmt.count(20_000)} seeded draws)."),
+        ("Expected loss", "E[max over variants − chosen variant]: conversion given up, on average, by choosing a variant; relative = ÷ control's rate."),
+        ("Decision rule", f"ship if P(beats {c}) ≥ {fmt.pct(r.prob_threshold, 1)} and relative expected loss ≤ {fmt.pct(r.loss_threshold, 2)}, "
+                          "unless capped revenue is worse with that certainty; stop if every variant is very unlikely "
+                          f"(≤ {fmt.pct(1 - r.prob_threshold, 0)}) to reach the MDE of {fmt.pct(r.mde, 0, signed=True)}; SRM stops the test; too little data keeps it running."),
+        ("Sample-ratio check", f"Pearson chi-square of units per variant against {split}, flagged at p < {r.srm.alpha:g}."),
+        ("Minimum data", f"At least {fmt.count(r.data_check.min_conversions_required)} conversions per variant and {fmt.days(r.data_check.days_required)} of data."),
+    ]
+    if r.revenue is not None:
+        rows += [
+            ("Revenue model", "PyMC hurdle: buyers ~ Binomial(units, q), log(spend) ~ Normal(μ, σ); revenue per unit = q·exp(μ + σ²/2). "
+                              "Priors q ~ Beta(1, 1), μ ~ Normal(log median spend, 1), σ ~ HalfNormal(1)."),
+            ("Capped and raw revenue", "Posterior of the mean under a normal approximation (flat prior); the cap is the "
+                                       f"{fmt.pct(r.revenue_cap_quantile, 1)} quantile of non-zero revenue over all variants, applied to every variant."),
+        ]
+    if r.cuped is not None:
+        rows.append(("CUPED", "Y − θ(X − mean X) with θ = within-variant cov(Y, X) / var(X), X = pre-period revenue, Y = capped revenue (Deng et al. 2013)."))
+    if r.segments is not None:
+        rows.append(("Segments", "Hierarchical logistic model per segment column: variant effect per level = overall effect + spread × z, "
+                                 "spread ~ HalfNormal(0.2) on the log-odds scale."))
+    if r.plan is not None:
+        rows.append(("Planning", f"Units per variant for a one-sided test at α = {fmt.number(1 - r.prob_threshold, 3)} with "
+                                 f"{fmt.pct(PLAN_POWER, 0)} power at the MDE (statsmodels NormalIndPower, Cohen's h)."))
+    return {"frame": pd.DataFrame(rows, columns=["item", "definition"]), "caption": "Methods and assumptions"}
+
+
+def frequentist_table(r: ABTestResult) -> dict:
+    """The frequentist cross-check: ``report.table(**frequentist_table(r))``."""
+    freq = r.frequentist
+    formats = {"z_statistic": lambda x: fmt.number(x, 2), "z_p_value": lambda x: fmt.number(x, 4),
+               "diff_ci_low": lambda x: fmt.pp(x, 2), "diff_ci_high": lambda x: fmt.pp(x, 2)}
+    formats.update({col: (lambda x: fmt.number(x, 4)) if col.startswith("welch_p") else (lambda x: fmt.number(x, 2))
+                    for col in freq.columns if col.startswith("welch")})
+    caption = (f"Frequentist cross-check vs {r.control}: two-proportion z-test (conversion, {fmt.mass(1 - FREQUENTIST_ALPHA)} CI of the "
+               "difference) and Welch t-test (revenue per unit)")
+    return {"frame": freq, "formats": formats, "caption": caption}
+
+
+def frequentist_sentence(r: ABTestResult) -> str:
+    significant = [str(row.variant) for row in r.frequentist.itertuples() if row.z_p_value < FREQUENTIST_ALPHA]
+    level = p_value(FREQUENTIST_ALPHA)
+    head = (f"The z-test finds {e(fmt.join(significant))} significant at p < {level}. " if significant
+            else f"No variant is significant at p < {level} in the z-test. ")
+    return head + (f"P(beats control) ≥ {fmt.pct(1 - FREQUENTIST_ALPHA, 0)} is roughly a one-sided p < {level}, so the two-sided "
+                   "test (and the interval) can disagree with it near the threshold.")
+
+
+def _aa_single_and_peek(r: ABTestResult):
+    single = next((a for a in r.aa if a.looks == 1), r.aa[0])
+    peek = max(r.aa, key=lambda a: a.looks)
+    return single, peek
+
+
+def aa_sentence(r: ABTestResult) -> str:
+    single, peek = _aa_single_and_peek(r)
+    text = (f"On {fmt.count(single.n_sims)} simulated A/A tests of this size (no real difference), the decision rule ships a variant "
+            f"{fmt.pct(single.false_ship_rate, 1)} of the time with one look at the end")
+    if peek.looks > 1:
+        return text + f", and {fmt.pct(peek.false_ship_rate, 1)} when checked {fmt.count(peek.looks)} times and stopped at the first call."
+    return text + "."
+
+
+def aa_title(r: ABTestResult) -> str:
+    single, peek = _aa_single_and_peek(r)
+    text = f"False winners: {fmt.pct(single.false_ship_rate, 0)} with one look"
+    return text + (f", {fmt.pct(peek.false_ship_rate, 0)} with {fmt.count(peek.looks)} looks" if peek.looks > 1 else "")
+
+
+def aa_note(r: ABTestResult) -> str:
+    """How to read the A/A chart: the simulated single-look rate against the nominal rate per comparison."""
+    single, _ = _aa_single_and_peek(r)
+    comparisons = len(r.treated)
+    nominal = 1 - r.prob_threshold
+    return (f"Each simulated test has {fmt.count(single.units_per_arm)} units per variant and the control's conversion rate "
+            f"({fmt.pct(single.rate, 2)}) in every arm, so every 'ship' is a false winner. The rule's nominal error is "
+            f"{fmt.pct(nominal, 0)} per comparison ({fmt.plural(comparisons, 'variant')} against the control); with one look the "
+            f"simulation gives {fmt.pct(single.false_ship_rate, 1)} ± {fmt.pct(2 * single.false_ship_rate_se, 1)}. "
+            "Bars show ±2 standard errors of the simulation.")
+
+
+def diagnostics_table(r: ABTestResult) -> dict | None:
+    """The MCMC diagnostics table (``None`` without PyMC models): ``report.table(**diagnostics_table(r))``."""
+    rows = []
+    if r.revenue_model is not None:
+        rows.append(("revenue model", r.revenue_model.diagnostics))
+    if r.segments is not None:
+        rows.append(("segment model", r.segments.diagnostics))
+    if not rows:
+        return None
+    frame = pd.DataFrame([{"model": name, "rhat_max": d.rhat_max, "ess_bulk_min": d.ess_bulk_min, "divergences": d.divergences,
+                           "converged": "yes" if d.converged else "no"} for name, d in rows])
+    formats = {"rhat_max": lambda x: fmt.number(x, 3), "ess_bulk_min": fmt.count, "divergences": fmt.count}
+    return {"frame": frame, "formats": formats, "caption": diagnostics_caption(r)}
+
+
+def diagnostics_caption(r: ABTestResult) -> str:
+    how = r.settings.describe() if r.settings is not None else "no sampling"
+    return (f"MCMC diagnostics ({how}): R-hat should be at most {mcmc.RHAT_MAX}, bulk ESS at least "
+            f"{fmt.count(mcmc.ESS_BULK_PER_CHAIN_MIN)} per chain, divergences 0")
+
+
+def diagnostics_banner(r: ABTestResult) -> str:
+    """A warning when a PyMC model missed a convergence threshold ('' otherwise)."""
+    bad = []
+    for name, model in (("revenue model", r.revenue_model), ("segment model", r.segments)):
+        if model is not None and not model.diagnostics.converged:
+            bad.append(f"the {name} ({fmt.join(model.diagnostics.problems())})")
+    if not bad:
+        return ""
+    return (f"Some MCMC diagnostics are outside their limits: {fmt.join(bad)}. Rerun with more draws and tuning before relying on the "
+            "model-based numbers.")
+
+
+# --------------------------------------------------------------------------- brief
+
+
+def brief(r: ABTestResult) -> list[dict]:
+    """The brief line of the A/B test: the decision, the lead's uplift with its interval, and the risks (plain text)."""
+    d, t, v = r.decision, conv(r), lead(r)
+    row = t.loc[v]
+    risks = []
+    if r.srm.detected:
+        risks.append("sample-ratio mismatch")
+    if not r.data_check.passed:
+        risks.extend(r.data_check.reasons)
+    return [{
+        "kind": "ab_decision",
+        "action": d.action,
+        "decision": action_label(d)[0].upper() + action_label(d)[1:],
+        "evidence": f"{v} vs {r.control}: conversion uplift {uplift_text(row['uplift_mean'], row['uplift_hdi_low'], row['uplift_hdi_high'])} "
+                    f"({ci(r)}), P(beats {r.control}) {fmt.prob(row['prob_beats_control'])}",
+        "risk": "; ".join(risks) or "none flagged",
+        "section": SECTION_DECISION,
+        "money_at_stake": None,
+        "value": _finite(row["uplift_mean"]),
+        "low": _finite(row["uplift_hdi_low"]),
+        "high": _finite(row["uplift_hdi_high"]),
+    }]
+
+
+def _finite(x) -> float | None:
+    return float(x) if fmt.is_finite(x) else None

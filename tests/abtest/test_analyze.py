@@ -1,0 +1,90 @@
+"""Tests for playbook.abtest.analyze (moved from tests/test_abtest.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from playbook import abtest, mcmc
+from playbook.abtest import checks, decision, handoff, narrative, posterior
+from playbook.demo.abtest import make
+from playbook.demo.world import World
+
+
+def test_summary_input_analysis_and_results_keys(tmp_path):
+    summary = pd.DataFrame({"variant": ["A", "B", "C"], "units": [10_000, 10_000, 10_000], "conversions": [200, 240, 205],
+                            "revenue_sum": [50_000.0, 56_000.0, 50_500.0], "revenue_sum_sq": [2.6e7, 3.0e7, 2.7e7]})
+    res = abtest.analyze(summary=summary, control="A", n_draws=20_000, aa_sims=0)
+    out = res.results()
+    for v in ("A", "B", "C"):
+        for key in ("rate_mean", "rate_hdi_low", "rate_hdi_high", "prob_best", "expected_loss", "uplift_mean", "uplift_hdi_low", "uplift_hdi_high"):
+            assert key in out["conversion"]["variants"][v]
+        for key in ("revenue_per_unit_mean", "revenue_per_unit_hdi_low", "revenue_per_unit_hdi_high", "prob_best", "expected_loss", "uplift_mean", "uplift_hdi_low", "uplift_hdi_high"):
+            assert key in out["revenue"]["variants"][v]
+    assert set(out["srm"]) >= {"p_value", "detected"} and set(out["decision"]) >= {"action", "variant", "reason"}
+    assert out["decision"]["action"] in {"ship", "keep testing", "stop"}
+    pooled = 440 / 20_000
+    z = (0.024 - 0.020) / math.sqrt(pooled * (1 - pooled) * 2 / 10_000)  # pooled two-proportion z, by hand
+    assert res.frequentist.set_index("variant").loc["B", "z_p_value"] == pytest.approx(2 * stats.norm.sf(z), rel=1e-9)
+    from playbook.report import write_json_atomic
+
+    write_json_atomic(out, tmp_path / "ab_test.json")  # JSON-safe
+
+
+@pytest.fixture(scope="module")
+def demo():
+    files, truth = make(World())
+    from playbook.contracts import contract, validate
+
+    return validate(files["experiment.csv"], contract("experiment")), truth
+
+
+def test_demo_conversion_uplift_recovered(demo):
+    exp, truth = demo
+    t = posterior.conversion_analysis(checks.arm_counts(exp), "A", interval=0.95, n_draws=100_000).table.set_index("variant")
+    for v in ("B", "C"):
+        # the true relative uplift lies inside the 95% HDI, and the estimate is within 6 pp of it
+        assert t.loc[v, "uplift_hdi_low"] <= truth["uplift"][v] <= t.loc[v, "uplift_hdi_high"], v
+        assert abs(t.loc[v, "uplift_mean"] - truth["uplift"][v]) < 0.06, v
+        assert abs(t.loc[v, "rate_mean"] - truth["rate"][v]) < 0.01, v
+    assert decision.decide(t.reset_index(), "A").action == "ship"
+
+
+@pytest.mark.slow
+def test_demo_full_analysis_recovers_revenue_and_segments(demo):
+    exp, truth = demo
+    res = abtest.analyze(exp, control="A", settings=mcmc.Settings(draws=300, tune=300, chains=2, sampler="pymc"), n_draws=50_000, aa_sims=0, seed=7, interval=0.95)
+    assert not res.srm.detected and res.data_check.passed
+    assert (res.decision.action, res.decision.variant) == ("ship", "B")
+    model = res.revenue["variants"].set_index("variant")
+    capped = res.revenue["capped"].set_index("variant")
+    raw = res.revenue["raw"].set_index("variant")
+    # revenue per unit of B (no planted outliers) lies in the model's 95% HDI, within 10%
+    assert model.loc["B", "revenue_per_unit_hdi_low"] <= truth["revenue_per_unit"]["B"] <= model.loc["B", "revenue_per_unit_hdi_high"]
+    assert model.loc["B", "revenue_per_unit_mean"] == pytest.approx(truth["revenue_per_unit"]["B"], rel=0.10)
+    # the planted wholesale orders make raw revenue favour C; capping restores B as best
+    assert raw.loc["C", "revenue_per_unit_mean"] > raw.loc["B", "revenue_per_unit_mean"]
+    assert capped["prob_best"].idxmax() == "B"
+    # CUPED on pre-period revenue removes variance (about the squared correlation, a few %)
+    assert 0.02 < res.revenue["cuped_variance_reduction"] < 0.3
+    # the segment model converges and ranks B's uplift on mobile above desktop (the true heterogeneity)
+    seg = res.segments.table.set_index(["segment", "level", "variant"])
+    assert res.segments.diagnostics.rhat_max < 1.05
+    assert seg.loc[("device", "mobile", "B"), "uplift_mean"] > seg.loc[("device", "desktop", "B"), "uplift_mean"]
+    true_mobile = truth["segments"]["device"]["mobile"]["uplift"]["B"]
+    assert seg.loc[("device", "mobile", "B"), "uplift_hdi_low"] <= true_mobile <= seg.loc[("device", "mobile", "B"), "uplift_hdi_high"]
+    # holdout hand-off: revenue kpi draws from the model
+    lt = handoff.holdout_lift_test(res, "search", 20_000.0, periods=4.0).iloc[0]
+    assert lt["delta_x"] == 20_000.0 and lt["x"] == 0.0 and lt["sigma"] > 0
+    assert lt["delta_y"] == pytest.approx((model.loc["A", "revenue_per_unit_mean"] - model.loc["B", "revenue_per_unit_mean"]) * len(exp) / 4.0, rel=1e-6)
+
+
+def test_srm_demo_is_flagged_and_stops():
+    files, truth = make(World(), srm_drop=0.08)  # 8% of B's units lost after randomization
+    res = abtest.analyze(files["experiment.csv"], control="A", settings=None, n_draws=20_000, aa_sims=0)
+    assert res.srm.detected and res.srm.p_value < 0.001
+    assert res.decision.action == "stop" and "sample-ratio" in narrative.decision_reason(res.decision)
+

@@ -1,0 +1,49 @@
+"""Tests for playbook.abtest.checks (moved from tests/test_abtest.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from playbook.abtest import checks
+from playbook.demo.abtest import make
+from playbook.demo.world import World
+
+
+def test_issue_srm_p_value():
+    srm = checks.srm_check({"A": 10_000, "B": 10_300})
+    assert srm.p_value == pytest.approx(0.0352, abs=5e-5)
+    assert not srm.detected  # 0.035 is not below 0.001
+    assert checks.srm_check({"A": 10_000, "B": 10_600}).detected
+
+
+def test_srm_uses_expected_split_and_validates_names():
+    srm = checks.srm_check({"A": 9_000, "B": 3_000}, {"A": 3, "B": 1})
+    assert srm.expected == {"A": 9_000.0, "B": 3_000.0} and srm.p_value == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="missing"):
+        checks.srm_check({"A": 1, "B": 2}, {"A": 0.5, "C": 0.5})
+
+
+def test_minimum_data_check():
+    counts = pd.DataFrame({"variant": ["A", "B"], "units": [100, 100], "conversions": [30, 12]})
+    check = checks.minimum_data_check(counts, days=3, min_conversions=25, min_days=7)
+    assert not check.passed and len(check.reasons) == 2 and "B" in check.reasons[0]
+    assert checks.minimum_data_check(counts, days=None, min_conversions=10).passed
+
+
+def test_arm_counts_from_units_and_summary_agree():
+    files, _ = make(World(), units=3000)
+    exp = files["experiment.csv"]
+    c1 = checks.arm_counts(exp)
+    summary = c1.drop(columns=["revenue_sum_sq"])
+    c2 = checks.arm_counts(summary=summary)
+    assert c1[["variant", "units", "conversions"]].equals(c2[["variant", "units", "conversions"]])
+    assert c2["revenue_sum_sq"].isna().all()
+    with pytest.raises(ValueError, match="control variant 'Z' not found"):
+        checks.order_variants(c1["variant"], "Z")
+
+
+def test_default_segments_picks_text_columns():
+    files, _ = make(World(), units=2000)
+    assert checks.default_segments(files["experiment.csv"]) == ["device", "region", "customer_type"]
+

@@ -1,0 +1,59 @@
+"""Tests for playbook.abtest.decision (moved from tests/test_abtest.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from playbook.abtest import checks, decision, narrative, posterior
+
+
+def _table(ka, kb, n=10_000, mde=0.0):
+    return posterior.conversion_analysis(pd.DataFrame({"variant": ["A", "B"], "units": [n, n], "conversions": [ka, kb]}), "A", mde=mde, n_draws=20_000).table
+
+
+def test_decide_ship_keep_stop_and_srm():
+    d = decision.decide(_table(200, 240), "A", 0.95, 0.005)
+    assert (d.action, d.variant) == ("ship", "B") and "97%" in narrative.decision_reason(d)
+    assert decision.decide(_table(200, 240), "A", 0.975, 0.005).action == "keep testing"
+    assert decision.decide(_table(240, 200), "A", 0.95, 0.005).action == "stop"
+    assert decision.decide(_table(200, 215, mde=0.3), "A", 0.95, 0.005, mde=0.3).action == "stop"  # futile: +30% is out of reach
+    srm = checks.srm_check({"A": 10_000, "B": 11_000})
+    assert decision.decide(_table(200, 240), "A", srm=srm).action == "stop"
+    guard = decision.decide(_table(200, 240), "A", guardrail_prob_worse={"B": 0.99})
+    assert guard.action == "keep testing" and "revenue" in narrative.decision_reason(guard)
+
+
+def test_sample_size_matches_cohens_h_formula():
+    p, mde = 0.10, 0.10
+    h = 2 * math.asin(math.sqrt(p * 1.1)) - 2 * math.asin(math.sqrt(p))
+    # the arcsine-transformed difference has variance 2 / n with n units per arm
+    expected = 2 * ((stats.norm.ppf(0.95) + stats.norm.ppf(0.8)) / h) ** 2
+    assert decision.sample_size_per_arm(p, mde, 0.95, 0.8) == math.ceil(expected)
+    # and it agrees with the textbook unpooled-variance formula within 2%
+    p2 = p * 1.1
+    textbook = (stats.norm.ppf(0.95) + stats.norm.ppf(0.8)) ** 2 * (p * (1 - p) + p2 * (1 - p2)) / (p2 - p) ** 2
+    assert decision.sample_size_per_arm(p, mde) == pytest.approx(textbook, rel=0.02)
+    counts = pd.DataFrame({"variant": ["A", "B"], "units": [1000, 1000], "conversions": [100, 110]})
+    plan = decision.plan(counts, "A", mde, 0.95, days=10)
+    assert plan.units_per_arm_per_day == 100 and plan.days_to_decision == pytest.approx((math.ceil(expected) - 1000) / 100)
+
+
+def test_thompson_allocation_equals_prob_best_with_floor():
+    alloc = decision.thompson_allocation({"A": 0.02, "B": 0.9, "C": 0.08})
+    assert alloc == pytest.approx({"A": 0.02, "B": 0.9, "C": 0.08})
+    floored = decision.thompson_allocation({"A": 0.0, "B": 1.0}, min_share=0.1)
+    assert floored == pytest.approx({"A": 0.1, "B": 0.9}) and sum(floored.values()) == pytest.approx(1.0)
+
+
+def test_aa_false_ship_rate_near_nominal_and_peeking_inflates():
+    single = decision.aa_false_ship_rate(0.1, 4000, n_sims=400, looks=1, seed=3)
+    # one look, one comparison: about 1 − prob_threshold = 5% (the loss cap rarely binds at this size)
+    assert 0.02 <= single.false_ship_rate <= 0.085
+    assert single.false_ship_rate_se == pytest.approx(math.sqrt(single.false_ship_rate * (1 - single.false_ship_rate) / 400))
+    peeking = decision.aa_false_ship_rate(0.1, 4000, n_sims=150, looks=10, seed=3)
+    assert peeking.false_ship_rate > single.false_ship_rate + 0.03
+

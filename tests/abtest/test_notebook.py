@@ -1,0 +1,52 @@
+"""The A/B notebook: house layout (static checks) and its sample-ratio-mismatch branch run through the CLI."""
+
+import json
+import re
+
+import nbformat
+import pytest
+from conftest import ROOT, run_cli
+
+from playbook.abtest import narrative
+
+from .factory import experiment
+
+NOTEBOOK = ROOT / "notebooks" / "ab_test.ipynb"
+
+
+@pytest.fixture(scope="module")
+def nb():
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
+def test_metadata_keeps_its_inputs_and_the_lift_test_hand_off(nb):
+    meta = nb.metadata["playbook"]
+    assert meta["requires"] == ["experiment|experiment_summary"] and meta["produces"] == ["lift_tests.csv"]
+
+
+def test_the_notebook_is_thin_types_no_mass_and_its_headings_are_the_sections(nb):
+    code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+    lines = [ln for src in code for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    assert len(lines) <= 100
+    assert sum(len(re.findall(r"\bf[\"']", src)) for src in code) == 0
+    assert not any(re.search(r"\d+ ?%", src) for src in code)  # no interval mass or rate typed into the code
+    headings = [ln[3:].strip() for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")]
+    assert set(narrative.SECTIONS) <= set(headings)
+    params = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert "interval: float = 0.9" in params and "hdi_prob" not in params
+
+
+@pytest.mark.notebook
+def test_sample_ratio_mismatch_run_stops_with_a_red_banner(tmp_path):
+    """A small experiment that lost 10% of B's units: the report stops the test and says why; no MCMC (draws=0)."""
+    data, out = tmp_path / "data", tmp_path / "run"
+    data.mkdir()
+    experiment(units=3000, drop={"B": 300}, seed=3).to_csv(data / "experiment.csv", index=False)
+    res = run_cli("run", "ab_test", "--data", str(data), "--out", str(out), "-p", "smoke=true", "-p", "draws=0", "-p", "aa_sims=0",
+                  timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    saved = json.loads((out / "ab_test.json").read_text())
+    assert saved["srm"]["detected"] and saved["decision"]["action"] == "stop"
+    assert "sample-ratio mismatch" in saved["decision"]["reason"] and saved["meta"]["interval"] == 0.9
+    html = (out / "ab_test.html").read_text()
+    assert "Traceback" not in html and "Results are not trustworthy" in html and "pb-banner-danger" in html

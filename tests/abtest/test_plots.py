@@ -1,0 +1,41 @@
+"""Every figure of the A/B report draws from the result alone, with its interval label from the result."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from playbook.abtest import narrative, plots  # noqa: E402
+
+from .factory import build, with_aa, with_segments  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def r():
+    base = build(interval=0.8)
+    seg = [{"segment": "device", "level": "mobile", "variant": "B", "uplift_mean": 0.1, "uplift_hdi_low": 0.0, "uplift_hdi_high": 0.2}]
+    return with_aa(with_segments(base, seg))
+
+
+def test_every_figure_renders_with_the_narrative_title(r):
+    assert plots.srm(r).axes[0].get_title() == narrative.srm_title(r)
+    assert plots.rates(r).axes[0].get_title() == narrative.rates_title(r)
+    assert plots.over_time(r).axes[0].get_title() == narrative.over_time_title(r)
+    assert plots.revenue(r).axes[0].get_title() == narrative.revenue_title(r)
+    assert plots.allocation(r).axes[0].get_title() == narrative.allocation_title(r)
+    assert plots.false_ship(r).axes[0].get_title() == narrative.aa_title(r)
+
+
+def test_interval_labels_follow_the_interval(r):
+    assert "80% interval" in plots.uplift(r).axes[0].get_xlabel()
+    assert "80% interval" in plots.over_time(r).axes[1].get_ylabel()
+    labels = plots.segments(r).legends[0].get_texts()
+    assert any("80% interval" in t.get_text() for t in labels)
