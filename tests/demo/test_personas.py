@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from scipy.special import hyp2f1
 
-from playbook import clv
 from playbook.contracts import contract, validate
 from playbook.demo import personas as part
 from playbook.demo import write_csv
 from playbook.demo.world import World
+from playbook.personas import summary as clv_summary
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_simulator_matches_the_bgnbd_and_gamma_gamma_means():
     plus 2% for same-day merging); mean of customer mean order values equals p·v / (q − 1) within 4 SE."""
     true = dict(r=0.8, alpha=6.0, a=1.2, b=4.0, p=4.0, q=6.0, v=100.0)
     orders, truth = part.simulate_btyd_orders(20_000, **true, days=730, seed=2)
-    summary = clv.customer_summary(orders, truth["observation_end"], "W")
+    summary = clv_summary.customer_summary(orders, truth["observation_end"], "W")
     expected = _expected_repeats(true["r"], true["alpha"], true["a"], true["b"], summary["T"].to_numpy()).mean()
     observed = summary["frequency"].mean()
     se = summary["frequency"].std() / np.sqrt(len(summary))
@@ -105,7 +105,7 @@ def test_demo_segments_match_their_own_bgnbd_means(made):
     """Per true segment, mean repeat purchases equal that segment's closed-form E[X(T)] (4 SE + 3% for merging)."""
     files, truth = made
     world = World()
-    summary = clv.customer_summary(files["orders.csv"], world.end, "W").set_index("customer_id")
+    summary = clv_summary.customer_summary(files["orders.csv"], world.end, "W").set_index("customer_id")
     seg = part.true_segments(truth).reindex(summary.index)
     for name, info in truth["segments"].items():
         s = summary[seg == name]

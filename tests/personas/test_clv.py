@@ -1,4 +1,4 @@
-"""Tests for playbook.clv: the customer summary (exact, by hand), predictions (closed forms) and recovery (slow)."""
+"""Tests for playbook.personas.clv: predictions (closed forms), group sums, fits and recovery (slow)."""
 
 from __future__ import annotations
 
@@ -7,122 +7,15 @@ import pandas as pd
 import pytest
 from scipy.special import hyp2f1
 
-from playbook import clv
 from playbook.demo.personas import simulate_btyd_orders
-
-
-def order_book() -> pd.DataFrame:
-    """A hand-made order book; expected summary values are worked out in the tests below."""
-    rows = [
-        # A: two orders on day 0 (merged), then days 10 and 24 → 2 repeat purchase days
-        ("o1", "A", "2024-01-01", 10.0),
-        ("o2", "A", "2024-01-01", 5.0),
-        ("o3", "A", "2024-01-11", 20.0),
-        ("o4", "A", "2024-01-25", 40.0),
-        # B: a single order
-        ("o5", "B", "2024-01-15", 30.0),
-        # C: day 0 and day 7; one more order after the observation end (ignored)
-        ("o6", "C", "2024-01-03", 8.0),
-        ("o7", "C", "2024-01-10", 12.0),
-        ("o8", "C", "2024-03-01", 99.0),
-        # D: two orders on the same day only → no repeat purchase
-        ("o9", "D", "2024-01-20", 7.0),
-        ("o10", "D", "2024-01-20", 3.0),
-        # E: only after the observation end → not a customer yet
-        ("o11", "E", "2024-02-15", 50.0),
-    ]
-    frame = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "revenue"])
-    frame["order_date"] = pd.to_datetime(frame["order_date"])
-    return frame
-
-
-END = "2024-01-31"
-
-
-def test_customer_summary_is_exact_on_a_hand_made_order_book():
-    s = clv.customer_summary(order_book(), observation_end=END, time_unit="W").set_index("customer_id")
-    assert list(s.index) == ["A", "B", "C", "D"]  # E bought only after the end
-    assert s.loc["A", "frequency"] == 2
-    assert s.loc["A", "recency"] == pytest.approx(24 / 7)
-    assert s.loc["A", "T"] == pytest.approx(30 / 7)
-    assert s.loc["A", "monetary_value"] == pytest.approx((20 + 40) / 2)  # repeat purchases only
-    assert s.loc["A", "orders"] == 4 and s.loc["A", "purchase_days"] == 3
-    assert s.loc["A", "revenue"] == pytest.approx(75.0)
-    assert (s.loc["B", ["frequency", "recency", "monetary_value"]] == 0).all()
-    assert s.loc["B", "T"] == pytest.approx(16 / 7)
-    assert s.loc["C", "frequency"] == 1
-    assert s.loc["C", "recency"] == pytest.approx(1.0)  # a 7-day gap is exactly one week
-    assert s.loc["C", "T"] == pytest.approx(28 / 7)
-    assert s.loc["C", "monetary_value"] == pytest.approx(12.0)
-    assert s.loc["C", "revenue"] == pytest.approx(20.0)  # the March order is after the end
-    assert s.loc["D", "frequency"] == 0 and s.loc["D", "orders"] == 2  # same-day orders merged
-    assert s.loc["D", "first_purchase"] == pd.Timestamp("2024-01-20")
-
-
-def test_durations_are_days_expressed_as_fractions_of_the_unit():
-    days = clv.customer_summary(order_book(), END, "D").set_index("customer_id")
-    months = clv.customer_summary(order_book(), END, "M").set_index("customer_id")
-    assert days.loc["A", "recency"] == 24 and days.loc["A", "T"] == 30
-    assert months.loc["A", "recency"] == pytest.approx(24 / (365.25 / 12))
-    # frequency does not depend on the unit (no merging of whole weeks or months)
-    weeks = clv.customer_summary(order_book(), END, "W")
-    assert (days["frequency"].to_numpy() == weeks["frequency"].to_numpy()).all()
-
-
-def test_default_observation_end_is_the_last_order_date_and_errors_are_clear():
-    s = clv.customer_summary(order_book(), time_unit="D").set_index("customer_id")
-    assert s.loc["C", "T"] == (pd.Timestamp("2024-03-01") - pd.Timestamp("2024-01-03")).days
-    with pytest.raises(ValueError, match="no orders on or before"):
-        clv.customer_summary(order_book(), observation_end="2023-01-01")
-    with pytest.raises(ValueError, match="clv_time_unit"):
-        clv.customer_summary(order_book(), time_unit="Y")
-
-
-def test_summary_matches_pymc_marketing_rfm_summary_in_day_units():
-    from pymc_marketing.clv.utils import rfm_summary
-
-    orders, truth = simulate_btyd_orders(300, r=1.0, alpha=5.0, a=1.0, b=3.0, p=4.0, q=6.0, v=100.0, days=200, seed=3)
-    ours = clv.customer_summary(orders, truth["observation_end"], "W").set_index("customer_id")
-    theirs = rfm_summary(
-        orders,
-        "customer_id",
-        "order_date",
-        "revenue",
-        observation_period_end=truth["observation_end"],
-        time_unit="D",
-        time_scaler=7,
-    ).set_index("customer_id")
-    theirs = theirs.reindex(ours.index)
-    np.testing.assert_array_equal(ours["frequency"], theirs["frequency"])
-    np.testing.assert_allclose(ours[["recency", "T", "monetary_value"]], theirs[["recency", "T", "monetary_value"]], rtol=1e-12)
-
-
-def test_summary_is_vectorized_and_fast():
-    rng = np.random.default_rng(0)
-    n = 1_000_000
-    orders = pd.DataFrame(
-        {
-            "customer_id": rng.integers(0, 200_000, n).astype(str),
-            "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
-            "revenue": rng.gamma(2.0, 20.0, n),
-        }
-    )
-    import time
-
-    t = time.perf_counter()
-    s = clv.customer_summary(orders)
-    elapsed = time.perf_counter() - t
-    assert s["orders"].sum() == n
-    assert elapsed < 30  # generous on a shared 2-core machine; measured ≈ 1–2 s; benchmarks time it properly
-
-
-# --------------------------------------------------------------------------- predictions vs closed forms
+from playbook.personas import clv
+from playbook.personas import summary as customer_summaries
 
 
 @pytest.fixture(scope="module")
 def map_fit():
     orders, truth = simulate_btyd_orders(600, r=0.8, alpha=6.0, a=1.2, b=4.0, p=4.0, q=6.0, v=100.0, seed=5)
-    summary = clv.customer_summary(orders, truth["observation_end"], "W")
+    summary = customer_summaries.customer_summary(orders, truth["observation_end"], "W")
     bg = clv.fit_bgnbd(summary, method="map", seed=1)
     gg = clv.fit_gamma_gamma(summary, method="map", seed=1)
     return summary, bg, gg
@@ -211,7 +104,7 @@ def test_bgnbd_and_gamma_gamma_recover_known_parameters():
     """
     true = dict(r=0.8, alpha=6.0, a=1.2, b=4.0, p=4.0, q=6.0, v=100.0)
     orders, truth = simulate_btyd_orders(2500, **true, days=730, seed=11)
-    summary = clv.customer_summary(orders, truth["observation_end"], "W")
+    summary = customer_summaries.customer_summary(orders, truth["observation_end"], "W")
     bg = clv.fit_bgnbd(summary, draws=500, tune=500, chains=2, seed=11)
     gg = clv.fit_gamma_gamma(summary, draws=500, tune=500, chains=2, seed=11)
     table = pd.concat([clv.parameter_table(bg, clv.BGNBD_PARAMS), clv.parameter_table(gg, clv.GAMMA_GAMMA_PARAMS)]).set_index(
@@ -239,7 +132,7 @@ def test_p_alive_separates_the_demo_worlds_truly_alive_customers():
 
     world = World()
     files, truth = demo_customers.make(world)
-    summary = clv.customer_summary(files["orders.csv"], world.end, "W")
+    summary = customer_summaries.customer_summary(files["orders.csv"], world.end, "W")
     bg = clv.fit_bgnbd(summary, method="map", seed=0)
     gg = clv.fit_gamma_gamma(summary, method="map", seed=0)
     value = clv.predict_customer_value(bg, gg, summary, horizon=52)

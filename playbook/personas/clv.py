@@ -1,22 +1,4 @@
-"""Customer lifetime value: the BTYD customer summary and PyMC-Marketing BG/NBD + Gamma-Gamma wrappers.
-
-The customer summary follows Fader & Hardie's convention exactly:
-
-* orders on the same calendar day are merged into one *purchase day* (their revenue summed);
-* ``frequency`` = number of repeat purchase days (purchase days after the first);
-* ``recency`` = time from the first to the last purchase day; ``T`` = time from the first
-  purchase day to ``observation_end``; both measured in **days** and expressed in the model's time
-  unit as fractions (a 10-day gap is 10 / 7 = 1.43 weeks; a month is 365.25 / 12 days);
-* ``monetary_value`` = mean revenue of the repeat purchase days (0 when there are none).
-
-Why not ``pymc_marketing.clv.utils.rfm_summary``? With ``time_unit="W"`` or ``"M"`` it first snaps
-every order to the start of its week or month and merges whole periods, which changes
-``frequency`` and biases the model (two purchases in one week become one). Its conventions match
-ours only with ``time_unit="D"`` plus ``time_scaler`` (7 for weeks); the tests check that
-:func:`customer_summary` equals it in that configuration. We compute the summary ourselves
-because the same single pass also yields first/last purchase dates, order counts and total revenue,
-and because a vectorized group-by stays fast at millions of orders (``rfm_summary`` sorts and
-converts every row to a ``Period`` first).
+"""Customer lifetime value: PyMC-Marketing BG/NBD + Gamma-Gamma fits and per-customer predictions.
 
 Fitting uses ``BetaGeoModel`` and ``GammaGammaModel`` from PyMC-Marketing (NUTS, or MAP for a quick
 look). Predictions per customer — P(alive), expected purchases, expected spend and CLV over a
@@ -32,86 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from playbook.io import rows_until
-
-#: Length of one model time unit in days.
-TIME_UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 BGNBD_PARAMS: tuple[str, ...] = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMS: tuple[str, ...] = ("p", "q", "v")
-SUMMARY_COLUMNS: tuple[str, ...] = (
-    "customer_id",
-    "frequency",
-    "recency",
-    "T",
-    "monetary_value",
-    "first_purchase",
-    "last_purchase",
-    "purchase_days",
-    "orders",
-    "revenue",
-)
-
-
-def unit_days(time_unit: str) -> float:
-    """Days in one model time unit: ``"D"`` 1, ``"W"`` 7, ``"M"`` 30.44 (365.25 / 12)."""
-    try:
-        return TIME_UNIT_DAYS[time_unit]
-    except KeyError:
-        raise ValueError(f"clv_time_unit must be one of {sorted(TIME_UNIT_DAYS)}, got {time_unit!r}") from None
-
-
-def customer_summary(
-    orders: pd.DataFrame,
-    observation_end: str | pd.Timestamp | None = None,
-    time_unit: str = "W",
-    customer_col: str = "customer_id",
-    date_col: str = "order_date",
-    value_col: str = "revenue",
-) -> pd.DataFrame:
-    """Per-customer BTYD summary: frequency (repeat purchase days), recency and T (in ``time_unit``), monetary value.
-
-    Orders after ``observation_end`` (default: the last order date) are dropped; orders on the same
-    day are merged. Columns: ``customer_id, frequency, recency, T, monetary_value`` (mean revenue
-    of repeat purchase days, currency units; 0 without repeats) plus ``first_purchase,
-    last_purchase`` (dates), ``purchase_days``, ``orders`` and ``revenue`` (total, currency units).
-    One row per customer with at least one order up to ``observation_end``, sorted by customer id.
-    """
-    days_per_unit = unit_days(time_unit)
-    window, end = rows_until(orders, observation_end, date_col)
-    day = window[date_col].to_numpy().astype("datetime64[D]").astype(np.int64)
-    codes, uniques = pd.factorize(window[customer_col].to_numpy(), sort=True)
-    value = window[value_col].to_numpy(dtype=float)
-
-    per_day = pd.DataFrame({"c": codes, "d": day, "v": value}).groupby(["c", "d"], sort=True)["v"].agg(["sum", "size"])
-    c = per_day.index.get_level_values("c").to_numpy()
-    d = per_day.index.get_level_values("d").to_numpy()
-    day_revenue = per_day["sum"].to_numpy()
-    # rows are sorted by customer then day: each customer's first row is its first purchase day
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    ends = np.r_[starts[1:], len(c)] - 1
-    n_days = ends - starts + 1
-    first_day, last_day = d[starts], d[ends]
-    total = np.add.reduceat(day_revenue, starts)
-    n_orders = np.add.reduceat(per_day["size"].to_numpy(), starts)
-    frequency = n_days - 1
-    repeat_revenue = total - day_revenue[starts]
-    monetary = np.divide(repeat_revenue, frequency, out=np.zeros_like(repeat_revenue), where=frequency > 0)
-    end_day = np.datetime64(end.date(), "D").astype(np.int64)
-    epoch = np.datetime64("1970-01-01", "D")
-    return pd.DataFrame(
-        {
-            "customer_id": uniques[c[starts]],
-            "frequency": frequency.astype(np.int64),
-            "recency": (last_day - first_day) / days_per_unit,
-            "T": (end_day - first_day) / days_per_unit,
-            "monetary_value": monetary,
-            "first_purchase": pd.to_datetime(epoch + first_day.astype("timedelta64[D]")),
-            "last_purchase": pd.to_datetime(epoch + last_day.astype("timedelta64[D]")),
-            "purchase_days": n_days.astype(np.int64),
-            "orders": n_orders.astype(np.int64),
-            "revenue": total,
-        }
-    )
 
 
 # --------------------------------------------------------------------------- fitting
@@ -367,7 +271,9 @@ def group_value(value: CustomerValue, groups: pd.Series | None = None) -> pd.Dat
     )
 
 
-def expected_purchases_new_customer(bgnbd, horizon: float) -> tuple[float, float, float]:
-    """Expected purchases of a newly acquired customer in ``horizon`` periods: (mean, 3%, 97%) over the posterior."""
+def expected_purchases_new_customer(bgnbd, horizon: float, interval_prob: float = 0.94) -> tuple[float, float, float]:
+    """Expected purchases of a newly acquired customer in ``horizon`` periods: (mean, low, high), the equal-tailed
+    ``interval_prob`` interval over the posterior."""
     values = np.asarray(bgnbd.expected_purchases_new_customer(t=horizon)).reshape(-1)
-    return float(values.mean()), float(np.quantile(values, 0.03)), float(np.quantile(values, 0.97))
+    tail = (1 - interval_prob) / 2
+    return float(values.mean()), float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))

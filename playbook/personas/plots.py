@@ -1,6 +1,7 @@
-"""Figures for the personas notebook: each function takes results (frames, dataclasses) and returns a Figure.
+"""Figures of the personas report.
 
-Titles are passed in by the notebook, so they can state the takeaway computed from the numbers.
+The low-level functions take frames and a title; the wrappers at the end take a
+:class:`~playbook.personas.PersonasResult` and take their titles from :mod:`playbook.personas.narrative`.
 """
 
 from __future__ import annotations
@@ -13,21 +14,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from playbook import theme
+from playbook import fmt, theme
+from playbook.personas import narrative
 
 PCT = PercentFormatter(1.0, decimals=0)
 
 
 def _money(currency: str = "$"):
-    def f(x, _pos=None):
-        ax = abs(x)
-        if ax >= 1e6:
-            return f"{currency}{x / 1e6:.1f}M"
-        if ax >= 1e3:
-            return f"{currency}{x / 1e3:.0f}k"
-        return f"{currency}{x:.0f}"
-
-    return FuncFormatter(f)
+    """A tick formatter for money (colour bars, log-scale ticks) from :func:`playbook.fmt.money`."""
+    return FuncFormatter(lambda x, _pos=None: fmt.money(x, currency).replace("$", r"\$"))
 
 
 def share_bars(summary: pd.DataFrame, title: str, label_col: str = "group") -> Figure:
@@ -189,7 +184,7 @@ def value_by_group(table: pd.DataFrame, title: str, value_label: str, label_col:
     err = np.vstack([data["clv_mean"] - data["clv_low"], data["clv_high"] - data["clv_mean"]])
     ax.errorbar(data["clv_mean"], y, xerr=err, fmt="none", ecolor=theme.COLORS["neutral"], capsize=4, lw=1.2)
     ax.set_yticks(y, data[label_col])
-    ax.xaxis.set_major_formatter(_money(currency))
+    theme.money_axis(ax, "x", currency)
     ax.set_xlabel(value_label)
     ax.set_title(title)
     return fig
@@ -286,7 +281,7 @@ def cohort_value_lines(revenue_per_customer: pd.DataFrame, title: str, every: in
     cmap = plt.get_cmap("viridis")
     for i, (cohort, row) in enumerate(data.iterrows()):
         ax.plot(row.index, row.to_numpy(), color=cmap(i / max(1, len(data) - 1)), lw=1.6, label=str(cohort))
-    ax.yaxis.set_major_formatter(_money(currency))
+    theme.money_axis(ax, "y", currency)
     ax.set_xlabel("months since first order")
     ax.set_ylabel("cumulative revenue per customer")
     ax.legend(ncol=2, fontsize=7, title="cohort", loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -303,7 +298,7 @@ def clv_distribution(customers: pd.DataFrame, title: str, value_label: str, curr
     ax = axes[0]
     ax.hist(np.log10(np.maximum(v, 1.0)), bins=40, color=theme.COLORS["ours"], alpha=0.85)
     ticks = np.arange(0, max(1, np.ceil(np.log10(max(v.max(), 1.0)))) + 1)
-    ax.set_xticks(ticks, [f"≤ {currency}1" if t == 0 else _money(currency)(10**t) for t in ticks])
+    ax.set_xticks(ticks, [f"≤ {currency}1" if t == 0 else _money(currency)(10**t).replace("\\$", "$") for t in ticks])
     ax.set_xlabel(f"{value_label} (log scale)")
     ax.set_ylabel("customers")
     ax.set_title("How expected value is spread")
@@ -360,3 +355,66 @@ def posterior_densities(draws: pd.DataFrame, title: str) -> Figure:
         ax.set_xlabel("value")
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
     return fig
+
+
+# --------------------------------------------------------------------------- from a PersonasResult
+
+
+def segments(r) -> Figure:
+    return share_bars(narrative.shown_segments(r), narrative.segment_title(r))
+
+
+def rf(r) -> Figure:
+    return rf_grid(r.scores, narrative.rf_title(r))
+
+
+def concentration(r) -> Figure:
+    c = r.concentration
+    return lorenz(c.lorenz_customers, c.lorenz_revenue, c.top_20_share, narrative.concentration_title(r))
+
+
+def k_scores(r) -> Figure:
+    return k_choice(r.fit.k_scores, r.fit.k, narrative.k_title(r))
+
+
+def lift(r) -> Figure:
+    return lift_heatmap(r.lift, narrative.persona_names(r), "What sets each persona apart", narrative.feature_labels(r))
+
+
+def persona(r, pid) -> Figure:
+    return persona_lift_bars(r.lift.loc[pid], narrative.persona_title(r, pid), narrative.feature_labels(r))
+
+
+def lifecycle(r) -> Figure:
+    return lifecycle_bars(r.stage_counts, narrative.lifecycle_title(r))
+
+
+def transitions(r) -> Figure | None:
+    if r.transitions is None:
+        return None
+    return transition_heatmap(r.transitions, narrative.transition_title(r), *narrative.snapshot_labels(r))
+
+
+def retention(r) -> Figure:
+    return cohort_heatmap(r.cohorts.retention, r.cohorts.sizes, narrative.retention_title(r))
+
+
+def cohort_value(r) -> Figure:
+    return cohort_value_lines(r.cohorts.revenue_per_customer, "Cumulative revenue per customer by cohort", every=3, currency=r.currency)
+
+
+def clv_by_persona(r) -> Figure:
+    pv = r.persona_value.rename(columns={"group": "persona"})
+    return value_by_group(pv, narrative.clv_persona_title(r), narrative.value_label(r), label_col="persona", currency=r.currency)
+
+
+def p_alive(r) -> Figure:
+    return p_alive_by_group(r.value.customers, r.persona_of, list(r.profiles["name"]), narrative.p_alive_title(r))
+
+
+def clv_spread(r) -> Figure:
+    return clv_distribution(r.value.customers, narrative.clv_concentration_title(r), narrative.value_label(r), currency=r.currency)
+
+
+def posterior(r) -> Figure:
+    return posterior_densities(r.posterior, "Posterior draws of the BG/NBD (r, α, a, b) and Gamma-Gamma (p, q, v) parameters")

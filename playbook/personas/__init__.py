@@ -1,0 +1,268 @@
+"""Who our customers are: RFM segments, behavioural personas, lifecycle, cohorts and Bayesian CLV.
+
+``analyze(orders, customers, ...)`` builds every table the personas report shows: the customer
+summaries (:mod:`.summary`), RFM scores and named segments (:mod:`.rfm`), clustered personas
+(:mod:`.clusters`), lifecycle stages and their flow (:mod:`.lifecycle`), the cohort triangle
+(:mod:`.cohorts`) and CLV from PyMC-Marketing's BG/NBD and Gamma-Gamma models (:mod:`.clv`). The
+notebook calls :func:`analyze`, then :mod:`.narrative` and :mod:`.plots` on the result;
+``result.results()`` is ``personas.json`` and ``result.activation()`` the ``personas.csv`` side file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from playbook import mcmc
+from playbook.personas import clusters, clv, cohorts, lifecycle, narrative, plots, rfm, summary
+from playbook.results import DataWarning
+
+__all__ = ["PersonasResult", "analyze", "clusters", "clv", "cohorts", "lifecycle", "narrative", "plots", "rfm", "summary"]
+
+#: Default sampling of the CLV models (PyMC's NUTS; PyMC-Marketing's CLV fit passes these to ``pymc.sample``).
+DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc", seed=42, target_accept=0.9)
+
+UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
+
+
+@dataclass
+class PersonasResult:
+    """Everything the personas report shows, computed once; the narrative, plots and results JSON read it."""
+
+    orders: int
+    first_date: pd.Timestamp
+    end: pd.Timestamp
+    rfm: pd.DataFrame  # rfm_table + lifecycle column
+    scores: pd.DataFrame  # rfm + scores + rfm_segment
+    segment_map: str
+    precedence: str
+    segments: pd.DataFrame  # group_summary in map order (empty segments as zero rows)
+    concentration: rfm.Concentration
+    features: pd.DataFrame
+    fit: clusters.PersonaFit
+    k_auto: bool
+    profiles: pd.DataFrame  # persona profiles joined with their CLV, largest revenue share first
+    lift: pd.DataFrame
+    persona_of: pd.Series  # customer_id → persona name
+    lifecycle_days: dict
+    snapshots: list
+    stage_counts: pd.DataFrame
+    transitions: pd.DataFrame | None
+    cohorts: cohorts.Cohorts
+    btyd: pd.DataFrame
+    value: clv.CustomerValue
+    total_value: pd.Series
+    persona_value: pd.DataFrame
+    lifecycle_value: pd.DataFrame  # indexed by stage
+    new_customer_purchases: tuple[float, float, float]
+    bg_params: pd.DataFrame
+    gg_params: pd.DataFrame
+    posterior: pd.DataFrame  # draws of the BG/NBD and Gamma-Gamma parameters
+    diagnostics: mcmc.Diagnostics | None
+    method: str
+    settings: mcmc.Settings
+    interval: float
+    horizon: int
+    time_unit: str
+    has_customers: bool
+    smoke: bool = False
+    currency: str = "$"
+    warnings: list[DataWarning] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ derived views
+
+    @property
+    def customers(self) -> int:
+        return len(self.rfm)
+
+    @property
+    def revenue(self) -> float:
+        return float(self.rfm["monetary"].sum())
+
+    @property
+    def unit_name(self) -> str:
+        return UNIT_NAMES[self.time_unit]
+
+    @property
+    def data_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return self.first_date, self.end
+
+    @property
+    def at_risk(self) -> pd.DataFrame:
+        """Customers in the at-risk lifecycle stage (rule-based: silent between the at_risk and dormant thresholds)."""
+        return self.rfm.loc[self.rfm["lifecycle"] == "at_risk"]
+
+    @property
+    def at_risk_value(self) -> pd.Series | None:
+        """Summed CLV of the at-risk customers (``None`` when none is at risk)."""
+        lv = self.lifecycle_value
+        return lv.loc["at_risk"] if "at_risk" in lv.index and lv.loc["at_risk", "customers"] > 0 else None
+
+    @property
+    def segment_order(self) -> list[str]:
+        return [s[0] for s in rfm.SEGMENT_MAPS[self.segment_map]] + [rfm.OTHERS]
+
+    @property
+    def max_rhat(self) -> float:
+        return float(self.diagnostics.rhat_max) if self.diagnostics is not None else float("nan")
+
+    @property
+    def divergences(self) -> int:
+        return int(self.diagnostics.divergences) if self.diagnostics is not None else 0
+
+    def persona_p_alive(self) -> pd.Series:
+        """Median P(alive) per persona name."""
+        v = self.value.customers
+        return v.assign(p=self.persona_of.reindex(v["customer_id"]).to_numpy()).groupby("p")["p_alive"].median()
+
+    def month_retention(self, month: int) -> pd.Series:
+        """Retention of every cohort observed ``month`` months after acquisition."""
+        ret = self.cohorts.retention
+        return ret[month].dropna() if month in ret.columns else pd.Series(dtype=float)
+
+    def activation(self) -> pd.DataFrame:
+        """The ``personas.csv`` side file: one row per customer with segment, persona, stage, P(alive) and CLV."""
+        cols = ["customer_id", "rfm_segment", "persona", "lifecycle", "p_alive", "clv_mean", "clv_low", "clv_high"]
+        return (
+            self.rfm[["customer_id", "lifecycle"]]
+            .merge(self.scores[["customer_id", "rfm_segment"]], on="customer_id")
+            .merge(self.persona_of.rename("persona").rename_axis("customer_id").reset_index(), on="customer_id")
+            .merge(self.value.customers[["customer_id", "p_alive", "clv_mean", "clv_low", "clv_high"]], on="customer_id", how="left")
+        )[cols]
+
+    def results(self) -> dict:
+        """The public results of ``personas.json`` (documented in the README's key table)."""
+        at_risk, arv = self.at_risk, self.at_risk_value
+        m1, m6 = self.month_retention(1), self.month_retention(6)
+        bg, gg = self.bg_params, self.gg_params
+        return {
+            "customers": self.customers,
+            "orders": self.orders,
+            "revenue": self.revenue,
+            "observation_end": self.end,
+            "revenue_concentration": {"top_10_share": self.concentration.top_10_share,
+                                      "top_20_share": self.concentration.top_20_share, "gini": self.concentration.gini},
+            "segments": {
+                r["group"]: {"customers": int(r["customers"]), "customer_share": r["customer_share"], "revenue": r["revenue"],
+                             "revenue_share": r["revenue_share"]}
+                for _, r in self.segments.iterrows()
+            },
+            "personas": {
+                r["name"]: {
+                    "customers": int(r["customers"]), "customer_share": r["customer_share"], "revenue_share": r["revenue_share"],
+                    "aov": r["aov"], "frequency_mean": r["frequency_mean"], "recency_days_median": r["recency_days_median"],
+                    "archetype": r["archetype"], "action": r["action"], "clv_mean": r["clv_mean"], "clv_low": r["clv_low"],
+                    "clv_high": r["clv_high"],
+                }
+                for _, r in self.profiles.iterrows()
+            },
+            "persona_model": {"method": self.fit.method, "k": self.fit.k, "k_scores": self.fit.k_scores},
+            "lifecycle": {stage: {"customers": int((self.rfm["lifecycle"] == stage).sum())} for stage in lifecycle.LIFECYCLE_STAGES},
+            "at_risk": {
+                "customers": len(at_risk), "revenue_to_date": float(at_risk["monetary"].sum()),
+                **({"clv_mean": arv["clv_mean"], "clv_low": arv["clv_low"], "clv_high": arv["clv_high"]} if arv is not None else {}),
+            },
+            "cohorts": {"month_1_retention_mean": float(m1.mean()) if len(m1) else None,
+                        "month_6_retention_mean": float(m6.mean()) if len(m6) else None},
+            "clv": {
+                "method": self.method, "time_unit": self.time_unit, "horizon": self.horizon, "interval_prob": self.value.interval_prob,
+                "bgnbd": dict(zip(bg["parameter"], bg["mean"])),
+                "gamma_gamma": dict(zip(gg["parameter"], gg["mean"])),
+                "bgnbd_hdi": {r["parameter"]: [r["hdi_low"], r["hdi_high"]] for _, r in bg.iterrows()},
+                "gamma_gamma_hdi": {r["parameter"]: [r["hdi_low"], r["hdi_high"]] for _, r in gg.iterrows()},
+                "total_expected_mean": self.total_value["clv_mean"], "total_expected_low": self.total_value["clv_low"],
+                "total_expected_high": self.total_value["clv_high"],
+                "max_r_hat": self.max_rhat, "divergences": self.divergences,
+            },
+        }
+
+
+def _k(n_personas: Any) -> int | str:
+    return "auto" if str(n_personas).strip().lower() == "auto" else int(n_personas)
+
+
+def analyze(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    *,
+    interval: float = 0.9,
+    observation_end: str | pd.Timestamp | None = None,
+    time_unit: str = "W",
+    horizon: int = 52,
+    n_personas: int | str = "auto",
+    persona_method: str = "kmeans",
+    k_range: range = range(2, 9),
+    segment_map: str = "rfm11",
+    precedence: str = "last",
+    lifecycle_days: Mapping[str, int] | None = None,
+    lifecycle_snapshots: int = 5,
+    persona_actions: Mapping[str, str] | None = None,
+    method: str = "mcmc",
+    settings: mcmc.Settings = DEFAULT_SETTINGS,
+    currency: str = "$",
+    smoke: bool = False,
+) -> PersonasResult:
+    """The personas analysis of a validated ``orders`` frame (and optional ``customers`` frame for demographics)."""
+    days = {**lifecycle.DEFAULT_LIFECYCLE_DAYS, **dict(lifecycle_days or {})}
+    end = pd.Timestamp(observation_end) if observation_end else orders["order_date"].max()
+    orders = orders.loc[orders["order_date"] <= end]
+    k = _k(n_personas)
+
+    # RFM and named segments
+    table = summary.rfm_table(orders, end)
+    scores = rfm.rfm_scores(table)
+    scores["rfm_segment"] = rfm.rfm_segment(scores, segment_map, precedence).to_numpy()
+    order = [s[0] for s in rfm.SEGMENT_MAPS[segment_map]] + [rfm.OTHERS]
+    segments = rfm.group_summary(scores, scores["rfm_segment"], order=order)
+    concentration = rfm.revenue_concentration(table["monetary"])
+
+    # Behavioural personas
+    features = clusters.behaviour_features(table, orders)
+    fit = clusters.fit_personas(features, k=k, k_range=k_range, method=persona_method, seed=settings.seed)
+    profiles = clusters.persona_profiles(table, fit.labels, orders, customers, persona_actions, days)
+    persona_of = fit.labels.map(dict(zip(profiles["persona_id"], profiles["name"]))).rename("persona")
+    lift = clusters.feature_lift(features, fit.labels)
+
+    # Lifecycle and cohorts
+    table["lifecycle"] = lifecycle.lifecycle_stage(table["tenure_days"], table["recency_days"], days)
+    snapshots = lifecycle.snapshot_dates(end, lifecycle_snapshots)
+    stages, stage_counts = lifecycle.lifecycle_flow(orders, snapshots, days)
+    transitions = lifecycle.stage_transitions(stages, snapshots[-2], snapshots[-1]) if len(snapshots) > 1 else None
+    cohort = cohorts.cohort_retention(orders, end)
+
+    # CLV: BG/NBD for purchases, Gamma-Gamma for spend (PyMC-Marketing)
+    btyd = summary.customer_summary(orders, end, time_unit)
+    fit_args = dict(method=method, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed,
+                    target_accept=settings.target_accept)
+    bgnbd = clv.fit_bgnbd(btyd, **fit_args)
+    gamma_gamma = clv.fit_gamma_gamma(btyd, **fit_args)
+    value = clv.predict_customer_value(bgnbd, gamma_gamma, btyd, horizon=horizon, time_unit=time_unit, interval_prob=interval)
+    bg_params = clv.parameter_table(bgnbd, clv.BGNBD_PARAMS, hdi_prob=interval)
+    gg_params = clv.parameter_table(gamma_gamma, clv.GAMMA_GAMMA_PARAMS, hdi_prob=interval)
+    diag = None
+    if method == "mcmc":
+        bg_d = mcmc.diagnostics(bgnbd.idata, list(clv.BGNBD_PARAMS))
+        gg_d = mcmc.diagnostics(gamma_gamma.idata, list(clv.GAMMA_GAMMA_PARAMS))
+        diag = mcmc.Diagnostics(float(np.nanmax([bg_d.rhat_max, gg_d.rhat_max])) if np.isfinite([bg_d.rhat_max, gg_d.rhat_max]).any()
+                                else float("nan"),
+                                min(bg_d.ess_bulk_min, gg_d.ess_bulk_min), min(bg_d.ess_tail_min, gg_d.ess_tail_min),
+                                bg_d.divergences + gg_d.divergences, bg_d.chains, bg_d.draws)
+    persona_value = clv.group_value(value, persona_of)
+    prof = profiles.merge(persona_value.rename(columns={"group": "name"}), on="name", suffixes=("", "_clv"))
+    prof = prof.sort_values("revenue_share", ascending=False).reset_index(drop=True)
+    return PersonasResult(
+        orders=len(orders), first_date=orders["order_date"].min(), end=end, rfm=table, scores=scores, segment_map=segment_map,
+        precedence=precedence, segments=segments, concentration=concentration, features=features, fit=fit, k_auto=k == "auto",
+        profiles=prof, lift=lift, persona_of=persona_of, lifecycle_days=days, snapshots=snapshots, stage_counts=stage_counts,
+        transitions=transitions, cohorts=cohort, btyd=btyd, value=value, total_value=clv.group_value(value).iloc[0],
+        persona_value=persona_value, lifecycle_value=clv.group_value(value, table.set_index("customer_id")["lifecycle"]).set_index("group"),
+        new_customer_purchases=clv.expected_purchases_new_customer(bgnbd, horizon, interval),
+        bg_params=bg_params, gg_params=gg_params,
+        posterior=clv.posterior_draws(bgnbd, clv.BGNBD_PARAMS).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
+        diagnostics=diag, method=method, settings=settings, interval=interval, horizon=horizon, time_unit=time_unit,
+        has_customers=customers is not None, smoke=smoke, currency=currency,
+    )

@@ -1,0 +1,55 @@
+"""Small personas results for the narrative and notebook tests: one MAP fit on simulated orders, then hand-made variants.
+
+``base()`` runs :func:`playbook.personas.analyze` once (MAP, no MCMC) on 400 simulated customers with a
+channel and a category; :func:`variant` changes one thing with :func:`dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from playbook import mcmc
+from playbook.demo.personas import simulate_btyd_orders
+from playbook.personas import analyze
+
+CONVERGED = mcmc.Diagnostics(rhat_max=1.002, ess_bulk_min=900.0, ess_tail_min=800.0, divergences=0, chains=2, draws=500)
+FAILED = mcmc.Diagnostics(rhat_max=1.05, ess_bulk_min=40.0, ess_tail_min=30.0, divergences=3, chains=2, draws=500)
+ONE_CHAIN = mcmc.Diagnostics(rhat_max=float("nan"), ess_bulk_min=150.0, ess_tail_min=120.0, divergences=0, chains=1, draws=500)
+
+
+def orders(n: int = 400, seed: int = 3) -> pd.DataFrame:
+    """Simulated BG/NBD orders with a channel and a plan category per order."""
+    frame, _ = simulate_btyd_orders(n, r=0.8, alpha=6.0, a=1.0, b=3.0, p=4.0, q=6.0, v=100.0, seed=seed)
+    rng = np.random.default_rng(seed)
+    frame["channel"] = rng.choice(["app", "web"], len(frame))
+    frame["category"] = rng.choice(["basic", "plus"], len(frame))
+    return frame
+
+
+def customers(frame: pd.DataFrame) -> pd.DataFrame:
+    ids = frame["customer_id"].unique()
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"customer_id": ids, "age": rng.integers(20, 70, len(ids)), "region": rng.choice(["north", "south"], len(ids))})
+
+
+@functools.cache
+def base(with_customers: bool = True):
+    """The analysis of :func:`orders` (MAP CLV fits; k-means with k from 2–4)."""
+    frame = orders()
+    return analyze(frame, customers(frame) if with_customers else None, method="map", k_range=range(2, 5),
+                   settings=mcmc.Settings(draws=1, tune=0, chains=1, sampler="pymc", seed=1), horizon=26)
+
+
+def with_silhouette(r, value: float):
+    """``r`` with the chosen k's silhouette set to ``value``."""
+    scores = r.fit.k_scores.copy()
+    scores.loc[scores["k"] == r.fit.k, "silhouette"] = value
+    return replace(r, fit=replace(r.fit, k_scores=scores))
+
+
+def variant(r=None, **changes):
+    return replace(r or base(), **changes)

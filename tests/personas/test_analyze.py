@@ -1,0 +1,47 @@
+"""playbook.personas.analyze: the result object, its results JSON and the personas.csv side file."""
+
+import pytest
+
+from playbook.personas import lifecycle
+
+from . import factory
+
+
+@pytest.fixture(scope="module")
+def r():
+    return factory.base()
+
+
+def test_results_keep_every_documented_key(r):
+    res = r.results()
+    assert {"customers", "orders", "revenue", "observation_end", "revenue_concentration", "segments", "personas", "persona_model",
+            "lifecycle", "at_risk", "cohorts", "clv"} <= set(res)
+    assert set(res["clv"]["bgnbd"]) == {"r", "alpha", "a", "b"} and set(res["clv"]["gamma_gamma"]) == {"p", "q", "v"}
+    assert res["clv"]["interval_prob"] == 0.9 and res["clv"]["method"] == "map"
+    assert sum(p["customers"] for p in res["personas"].values()) == res["customers"] == r.customers
+    assert sum(s["customers"] for s in res["segments"].values()) == res["customers"]
+    assert set(res["lifecycle"]) == set(lifecycle.LIFECYCLE_STAGES)
+
+
+def test_activation_has_one_row_per_customer(r):
+    a = r.activation()
+    assert len(a) == r.customers and a["customer_id"].is_unique
+    assert list(a.columns) == ["customer_id", "rfm_segment", "persona", "lifecycle", "p_alive", "clv_mean", "clv_low", "clv_high"]
+
+
+def test_profiles_are_ordered_by_revenue_share_and_carry_clv(r):
+    shares = r.profiles["revenue_share"].tolist()
+    assert shares == sorted(shares, reverse=True)
+    assert {"clv_mean", "clv_low", "clv_high"} <= set(r.profiles.columns)
+
+
+def test_observation_end_drops_later_orders():
+    frame = factory.orders()
+    end = frame["order_date"].quantile(0.8).normalize()
+    from playbook import mcmc
+    from playbook.personas import analyze
+
+    cut = analyze(frame, None, observation_end=end, method="map", k_range=range(2, 4),
+                  settings=mcmc.Settings(draws=1, tune=0, chains=1, sampler="pymc", seed=1))
+    assert cut.end == end and cut.orders == int((frame["order_date"] <= end).sum())
+    assert cut.rfm["recency_days"].min() >= 0

@@ -1,0 +1,255 @@
+"""Every branch of playbook.personas.narrative, on one small MAP-fitted result and hand-made variants of it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from playbook.personas import narrative
+
+from . import factory
+from .factory import CONVERGED, FAILED, ONE_CHAIN, variant, with_silhouette
+
+
+@pytest.fixture(scope="module")
+def r():
+    return factory.base()
+
+
+@pytest.fixture(scope="module")
+def strong(r):
+    return with_silhouette(r, 0.62)
+
+
+@pytest.fixture(scope="module")
+def weak(r):
+    return with_silhouette(r, 0.26)
+
+
+def no_at_risk(r):
+    rfm = r.rfm.assign(lifecycle=r.rfm["lifecycle"].replace({"at_risk": "mature"}))
+    return variant(r, rfm=rfm, lifecycle_value=r.lifecycle_value.drop(index="at_risk", errors="ignore"))
+
+
+# --------------------------------------------------------------------------- persona strength
+
+
+def test_silhouette_rule_calls_personas_weak_below_the_threshold(strong, weak):
+    assert not narrative.personas_weak(strong) and narrative.personas_weak(weak)
+    assert narrative.personas_weak(with_silhouette(strong, float("nan")))
+    assert narrative.personas_weak(with_silhouette(strong, narrative.SILHOUETTE_REASONABLE - 1e-9))
+    assert not narrative.personas_weak(with_silhouette(strong, narrative.SILHOUETTE_REASONABLE))
+
+
+def test_k_sentence_states_rule_and_strength(strong, weak):
+    assert narrative.k_sentence(strong).startswith(f"The data support {strong.fit.k} personas (chosen by the best silhouette")
+    assert "silhouette 0.62" in narrative.k_sentence(strong)
+    text = narrative.k_sentence(weak)
+    assert "weakly separated: silhouette 0.26, below the 0.50" in text and "data support" not in text
+    assert "set by the analyst" in narrative.k_sentence(variant(strong, k_auto=False))
+    gmm = variant(strong, fit=factory.replace(strong.fit, method="gmm"))
+    assert "lowest BIC" in narrative.k_sentence(gmm)
+    assert narrative.k_title(weak).startswith("No number of personas separates customers clearly")
+    assert narrative.k_title(strong) == f"{strong.fit.k} personas separate customers best"
+
+
+def test_weak_personas_let_the_rfm_segments_lead(strong, weak):
+    weak_findings, strong_findings = narrative.findings(weak), narrative.findings(strong)
+    assert "The RFM segments, a fixed rule, lead this report." in weak_findings[2]
+    assert "rough groupings" in weak_findings[3]
+    assert all("rough groupings" not in f for f in strong_findings)
+    assert strong_findings[2].startswith(f"{strong.fit.k} behavioural personas:<ul>")
+    assert any("weakly separated" in text for text, level in narrative.banners(weak) if level == "warning")
+    assert not any("weakly separated" in text for text, _ in narrative.banners(strong))
+
+
+# --------------------------------------------------------------------------- summary, tiles, banners
+
+
+def test_findings_state_the_numbers_with_their_interval(strong):
+    f = narrative.findings(strong)
+    assert f[0].startswith(f"{strong.customers:,} customers placed {strong.orders:,} orders")
+    assert "90% interval [$" in f[1] and "over the next 26 weeks" in f[1]
+    assert f[-1].count("at risk") == 1 and "median P(alive)" in f[-1]
+
+
+def test_without_customers_at_risk_the_summary_says_so_and_drops_the_value_tile(strong):
+    nr = no_at_risk(strong)
+    assert nr.at_risk_value is None
+    assert narrative.findings(nr)[-1].startswith("No customer is at risk")
+    labels = [t.label for t in narrative.tiles(nr)]
+    assert "Value at stake" not in labels and len(labels) == 4
+    assert [t.tone for t in narrative.tiles(nr) if t.label == "Customers at risk"] == [""]
+
+
+def test_tiles_with_customers_at_risk(strong):
+    tiles = narrative.tiles(strong)
+    assert [t.label for t in tiles][-1] == "Value at stake" and tiles[-1].tone == "warn"
+    assert tiles[2].label == "Expected value, next 26 weeks" and tiles[2].detail.startswith("90% interval [")
+    assert narrative.tiles(variant(strong, interval=0.8))[2].detail.startswith("80% interval [")
+
+
+def test_banners_smoke_and_missing_customers_file(strong):
+    assert narrative.banners(strong) == []
+    smoke = narrative.banners(variant(strong, smoke=True))
+    assert smoke[0][1] == "warning" and smoke[0][0].startswith("Smoke run: the CLV models ran a MAP fit")
+    bare = narrative.banners(variant(strong, has_customers=False))
+    assert bare == [("No customers.csv: personas are formed from orders alone (as always) and described without demographics.", "info")]
+
+
+# --------------------------------------------------------------------------- RFM
+
+
+def test_segment_sentence_counts_empty_segments(strong):
+    segs = strong.segments.copy()
+    segs.loc[segs["group"] == "Lost", ["customers", "customer_share", "revenue", "revenue_share"]] = 0
+    one_empty = variant(strong, segments=segs)
+    expected_empty = int((segs["customers"] == 0).sum())
+    assert f"{expected_empty} of the {len(segs)} segments are empty." in narrative.segment_sentence(one_empty)
+    assert "Lost" not in set(narrative.shown_segments(one_empty)["group"])
+    full = segs.assign(customers=segs["customers"].replace(0, 1))
+    assert narrative.segment_sentence(variant(strong, segments=full)).endswith(f"every one of the {len(segs)} segments has customers.")
+
+
+def test_best_segment_is_the_largest_revenue_share(strong):
+    best = narrative.best_segment(strong)
+    assert best["revenue_share"] == strong.segments["revenue_share"].max()
+    assert narrative.segment_sentence(strong).startswith(f"<b>{best['group']}</b> are")
+
+
+def test_rf_sentence_with_and_without_recent_frequent_customers(strong):
+    assert "× the average customer" in narrative.rf_sentence(strong)
+    scores = strong.scores.assign(f_score=1)
+    none = variant(strong, scores=scores)
+    assert narrative.rf_sentence(none) == "No customer scores 4–5 on both recency and frequency."
+    assert narrative.rf_title(none) == "Spend by recency and frequency score"
+
+
+def test_names_from_the_data_are_escaped(strong):
+    prof = strong.profiles.copy()
+    prof.loc[0, "name"] = "<script>x</script>"
+    r = variant(strong, profiles=prof)
+    text = narrative.persona_sentence(r, prof.loc[0, "persona_id"])
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+# --------------------------------------------------------------------------- persona cards
+
+
+def test_persona_note_lists_demographics_only_when_known(strong):
+    pid = strong.profiles["persona_id"].iloc[0]
+    note = narrative.persona_note(strong, pid)
+    assert "<b>Typical customer</b> median age" in note and "region" in note and "<b>Buys</b>" in note
+    bare = factory.base(with_customers=False)
+    assert "Typical customer" not in narrative.persona_note(bare, bare.profiles["persona_id"].iloc[0])
+    assert "Suggested action" in note
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def test_lifecycle_sentence_up_down_level_and_one_snapshot(strong):
+    counts = strong.stage_counts
+    up = counts.copy()
+    up.iloc[-2] = 0
+    up.iloc[-2, up.columns.get_loc("dormant")] = 7
+    assert ", up from 0 at the previous snapshot" in narrative.lifecycle_sentence(variant(strong, stage_counts=up))
+    down = counts.copy()
+    down.iloc[-2, down.columns.get_loc("mature")] = int(counts.iloc[-1][["new", "growing", "mature"]].sum()) + 5
+    assert ", down from " in narrative.lifecycle_sentence(variant(strong, stage_counts=down))
+    level = counts.copy()
+    level.iloc[-2] = level.iloc[-1]
+    assert ", level with " in narrative.lifecycle_sentence(variant(strong, stage_counts=level))
+    one = narrative.lifecycle_sentence(variant(strong, stage_counts=counts.iloc[-1:]))
+    assert "previous snapshot" not in one and one.endswith("are dormant.")
+
+
+def test_transition_sentence_branches(strong):
+    assert narrative.transition_sentence(variant(strong, transitions=None)) is None
+    t = strong.transitions.copy()
+    t.loc["mature"] = 0
+    assert narrative.transition_sentence(variant(strong, transitions=t)).startswith("No customer was mature on")
+    assert narrative.transition_title(variant(strong, transitions=t)) == "Stage changes over the last period"
+    t2 = strong.transitions.copy()
+    t2.loc["mature"] = 0
+    t2.loc["mature", "mature"], t2.loc["mature", "dormant"] = 3, 1
+    text = narrative.transition_sentence(variant(strong, transitions=t2))
+    assert "75% still are; 1 slipped to at risk or dormant." in text
+
+
+def test_thresholds_note_states_every_threshold(strong):
+    assert narrative.thresholds_note(strong) == (
+        "Thresholds used: new ≤ 7 days of tenure, growing ≤ 90 days, at risk after 90 days of silence, dormant after 180 days.")
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def _cohorts(r, months):
+    c = r.cohorts
+    keep = [m for m in c.retention.columns if m in months]
+    return factory.replace(c, retention=c.retention[keep], revenue_per_customer=c.revenue_per_customer[keep])
+
+
+def test_retention_sentence_branches(strong):
+    assert narrative.retention_sentence(variant(strong, cohorts=_cohorts(strong, [0]))) == \
+        "No cohort has been observed for a second month yet."
+    only1 = narrative.retention_sentence(variant(strong, cohorts=_cohorts(strong, [0, 1])))
+    assert only1.endswith("in their second month.")
+    both = narrative.retention_sentence(strong)
+    assert "in their second month and" in both and both.endswith("in their seventh.")
+
+
+def test_cohort_value_sentence_with_and_without_a_year_of_data(strong):
+    assert narrative.cohort_value_sentence(strong).startswith("After 12 months a customer has spent $")
+    short = variant(strong, cohorts=_cohorts(strong, range(6)))
+    assert narrative.cohort_value_sentence(short).startswith("No cohort has been observed for 12 months yet")
+
+
+# --------------------------------------------------------------------------- CLV
+
+
+def test_clv_sentences_pick_by_rule(strong):
+    pv = strong.persona_value
+    best = pv.sort_values("clv_per_customer", ascending=False).iloc[0]
+    assert narrative.clv_persona_sentence(strong).startswith(f"<b>{best['group']}</b> are worth most per head")
+    low = strong.persona_p_alive().idxmin()
+    assert narrative.p_alive_sentence(strong).startswith(f"<b>{low}</b> are the most likely to have left")
+    share = narrative.top_value_share(strong)
+    assert 0.2 <= share <= 1
+    assert f"hold {round(share * 100)}% of the future value" in narrative.clv_concentration_sentence(strong)
+
+
+def test_clv_table_labels_its_interval(strong):
+    assert {"90% low", "90% high"} <= set(narrative.clv_table(strong).columns)
+    assert {"80% low", "80% high"} <= set(narrative.clv_table(variant(strong, interval=0.8)).columns)
+
+
+# --------------------------------------------------------------------------- appendix
+
+
+@pytest.mark.parametrize(
+    ("diag", "level", "needle"),
+    [
+        (None, "warning", "fitted by MAP"),
+        (CONVERGED, "success", "largest R-hat 1.002"),
+        (FAILED, "warning", "Missed: R-hat 1.050 above 1.01"),
+        (ONE_CHAIN, "success", "not available (one chain)"),
+    ],
+)
+def test_health_banner(strong, diag, level, needle):
+    text, got = narrative.health(variant(strong, diagnostics=diag))
+    assert got == level and needle in text
+
+
+def test_appendix_tables(strong):
+    assert list(narrative.segment_map_table(strong)["segment"])[0] == "Champions"
+    assert "precedence: last match wins" in narrative.segment_map_caption(strong)
+    assert list(narrative.parameter_table(strong)["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
+    assert "90% HDIs" in narrative.parameter_caption(strong)
+    a = narrative.assumptions(strong)
+    assert "silhouette ≥ 0.50" in a.set_index("rule").loc["Personas well separated", "value"]
+    assert narrative.summary_caption(strong) == "Customer summary for the CLV models (durations in weeks)"
+    assert np.isfinite(narrative.posterior_sentence(strong).count("r/α"))
+    assert isinstance(narrative.k_scores_table(strong), pd.DataFrame)
