@@ -20,6 +20,7 @@ import warnings
 import pandas as pd
 import xarray as xr
 
+from playbook import mcmc
 from playbook import mmm as M
 from playbook.demo.mmm import make
 from playbook.demo.world import World
@@ -31,7 +32,8 @@ def fit_once(inp: M.MMMInput, sampler: str, draws: int, tune: int, chains: int, 
     import arviz as az
 
     start = time.perf_counter()
-    model = M.fit_model(M.build_model(inp), inp, draws=draws, tune=tune, chains=chains, sampler=sampler, seed=seed, prior_samples=0)
+    settings = mcmc.Settings(draws=draws, tune=tune, chains=chains, sampler=sampler, seed=seed, target_accept=M.model.TARGET_ACCEPT)
+    model = M.fit_model(M.build_model(inp), inp, settings, prior_samples=0)
     seconds = time.perf_counter() - start
     summ = az.summary(model.idata, var_names=list(PARAMS))
     roas = model.summary.roas(frequency="all_time").set_index("channel")["mean"]

@@ -32,6 +32,12 @@ REQUIRED_KEYS = {
                                       "mroas_mean")),
         *(f"diagnostics.{k}" for k in ("rhat_max", "ess_bulk_min", "divergences", "holdout_mape", "passed")),
         "optimizer.expected_uplift_mean", "optimizer.expected_uplift_hdi_low", "optimizer.expected_uplift_hdi_high",
+        *(f"channels.*.{k}" for k in ("profit_roi_mean", "profit_roi_hdi_low", "profit_roi_hdi_high", "prob_profitable",
+                                      "prob_marginal_profitable", "mroas_current_mean", "mroas_current_hdi_low", "mroas_current_hdi_high", "tier")),
+        "media_share.mean", "media_share.hdi_low", "media_share.hdi_high", "response_curves.*", "settings.margin",
+        "optimizer_profit.total_weekly_budget", "optimizer_profit.expected_profit_mean",
+        "optimizer_profit.expected_profit_hdi_low", "optimizer_profit.expected_profit_hdi_high", "extended.attempted",
+        "data_checks.dropped_channels",
     ],
     "launch": [
         *(f"bass.{k}.{s}" for k in ("m", "p", "q") for s in ("mean", "hdi_low", "hdi_high")),
@@ -96,14 +102,15 @@ def test_results_json_has_the_public_keys(playbook_run, name):
     withheld = name == "mmm" and not data["optimizer"]["recommended"]
     for key in REQUIRED_KEYS.get(name, []):
         values = lookup(data, key)
-        if withheld and key.startswith("optimizer."):
+        if withheld and key.startswith(("optimizer.", "optimizer_profit.")):
             # a failed health card withholds the plan: the keys stay, their values are null
             assert data["diagnostics"]["passed"] is False, "a plan is only withheld when the health card fails"
             continue
         assert values and all(v is not None for v in values), key
     if name == "mmm":
         for channel in data["channels"]:
-            assert {"current", "optimal"} <= set(data["optimizer"][channel]), channel
+            assert {"current", "optimal", "at_bound"} <= set(data["optimizer"][channel]), channel
+            assert {"current", "optimal", "at_bound"} <= set(data["optimizer_profit"][channel]), channel
 
 
 @pytest.mark.skipif("market_analysis" not in NOTEBOOKS, reason="notebook not present")

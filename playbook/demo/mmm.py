@@ -3,7 +3,7 @@
 Writes ``mmm.csv`` (one row per week: ``revenue``, ``spend_<channel>``, controls) and
 ``lift_tests.csv`` (two geo-holdout style lift tests in PyMC-Marketing's format).
 
-The data-generating process is exactly the model that ``playbook.mmm`` fits by default, so
+The data-generating process is exactly the model that ``playbook.mmm`` (``playbook/mmm/``) fits by default, so
 the model is well specified and the truth is recoverable:
 
 ``revenue_t = baseline_t + seasonality_t + controls_t + sum_c contribution_{c,t} + noise_t``

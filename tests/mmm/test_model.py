@@ -1,0 +1,30 @@
+"""playbook.mmm.model: model build from plain parameters, and the stated reason of the automatic extension."""
+
+import pytest
+
+from playbook.mmm import data as D
+from playbook.mmm import model as Mo
+
+from .factory import frame
+
+
+def test_build_model_rejects_unknown_components():
+    inp = D.prepare_input(frame(), "revenue")
+    with pytest.raises(ValueError, match="adstock must be one of"):
+        Mo.build_model(inp, adstock="nope")
+    with pytest.raises(ValueError, match="saturation must be one of"):
+        Mo.build_model(inp, saturation="nope")
+    model = Mo.build_model(inp, adstock="delayed", saturation="hill", l_max=4, yearly_seasonality=0)
+    assert model.channel_columns == ["tv", "search"] and model.yearly_seasonality is None
+
+
+def test_extension_reason_says_what_was_done():
+    assert Mo.extension_reason(True, 0, []).startswith("not needed")
+    assert Mo.extension_reason(False, 0, ["R-hat 1.05 above 1.01"]) == (
+        "not attempted: no extension budget (max_extensions = 0); the first fit missed R-hat 1.05 above 1.01")
+    assert Mo.extension_reason(False, 1, ["R-hat 1.05 above 1.01", "bulk ESS 50 below 200"]) == (
+        "the first fit missed R-hat 1.05 above 1.01; bulk ESS 50 below 200")
+
+
+def test_spec_describes_itself():
+    assert Mo.Spec("delayed", "hill", 4, 0).describe() == "delayed adstock (l_max 4), hill saturation, 0 yearly Fourier modes"
