@@ -158,7 +158,8 @@ class AttributionResult:
             m = p.markov.channels.merge(p.markov_ci.rename(columns=rename), on="channel")
             out["markov"] = _by_channel(m, ["conversions", "conversions_low", "conversions_high", "value", "removal_effect", "removal_effect_value"])
             s = p.shapley.channels.merge(p.shapley_ci.rename(columns=rename), on="channel")
-            out["shapley"] = _by_channel(s, ["conversions", "conversions_low", "conversions_high", "value"])
+            out["shapley"] = _by_channel(s, ["conversions", "conversions_low", "conversions_high", "value", "negative_marginals",
+                                             "conversions_unconstrained", "touched_conversions", "sampling_se"])
             for model, g in p.heuristics.groupby("model", sort=False):
                 out[model] = _by_channel(g, ["conversions", "value"])
             out["shares"] = p.shares.to_dict(orient="index")
@@ -169,6 +170,7 @@ class AttributionResult:
                 "conversions_without_touch": j.conversions_without_touch if j is not None else None,
                 "total_conversions": p.markov.total_conversions, "total_value": p.markov.total_value,
                 "p_conversion": p.markov.p_conversion, "shapley_method": p.shapley.method,
+                "shapley_rule": shapley.ALLOCATION_RULE, "shapley_cost": p.shapley.cost,
                 "n_bootstrap": self.settings.bootstrap_replicates, "interval": self.interval,
                 "warnings": list(self.warnings),
             }
@@ -268,4 +270,5 @@ def analyze(
         targets_given=bool(targets),
         mmm_given=bool(part_p is not None and len(part_p.mmm_shares)),
         data_period=_data_period(funnel_data, touchpoints if has_raw else None, conversions if has_raw else None),
+        warnings=list(part_p.shapley.warnings) if part_p is not None else [],
     )

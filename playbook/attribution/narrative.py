@@ -267,6 +267,13 @@ def lookback_banner(r: AttributionResult) -> tuple[str, str] | None:
     )
 
 
+def attribution_banners(r: AttributionResult) -> list[tuple[str, str]]:
+    """The attribution section's banners: touches outside the lookback window (info), a correction the Shapley rule made (warning)."""
+    out = [(html.escape(w), "warning") for w in r.warnings]
+    lb = lookback_banner(r)
+    return ([lb] if lb else []) + out
+
+
 def roles(r: AttributionResult) -> pd.Series:
     """Per channel ``"closer"``, ``"opener"`` or ``"both"``: last-touch share minus first-touch share beyond :data:`ROLE_MIN`."""
     sh = r.paths.shares
@@ -457,7 +464,9 @@ def methods(r: AttributionResult) -> list[str]:
             "transitions to (null). Credit = total conversions × removal effect / sum of removal effects (ChannelAttribution's allocation).",
             "<b>Shapley.</b> The value of a set of channels is the conversion rate of journeys that touched exactly that set, partially "
             "pooled towards an additive logistic model (scikit-learn) with the weight of 10 journeys. Each converting set's conversions "
-            f"are split by the channels' Shapley values. Method used: {html.escape(r.paths.shapley.method)}. Credits sum to the total exactly.",
+            f"are split by the rule: {shapley_rule_text()}. That keeps every channel between zero and the conversions of the journeys that "
+            f"touched it, and the credits sum to the total. Method used: {html.escape(r.paths.shapley.method)}; cost: "
+            f"{html.escape(r.paths.shapley.cost)}.",
             "<b>What the credit means.</b> Markov and Shapley share out all observed conversions, including those that would have happened "
             "without any marketing: a channel's credit is its share of observed conversions, not its incremental effect (that is the MMM's "
             "and the lift tests' job).",
@@ -465,6 +474,12 @@ def methods(r: AttributionResult) -> list[str]:
             f"{fmt.interval_label(r.interval)}.",
         ]
     return out
+
+
+def shapley_rule_text() -> str:
+    from playbook.attribution.shapley import ALLOCATION_RULE
+
+    return html.escape(ALLOCATION_RULE)
 
 
 def diagnostics(r: AttributionResult) -> list[str]:

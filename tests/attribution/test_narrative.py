@@ -191,3 +191,12 @@ def test_appendix_states_the_smoke_run_and_the_warnings(funnel_only, paths_only)
 def test_every_section_has_a_skip_banner(section):
     text, level = N.skipped_banner(section)
     assert level == "warning" and "skipped" in text
+
+
+def test_a_shapley_correction_is_a_warning_banner():
+    r = result(paths=[("a", 1000, 1000.0, 9000), ("b", 500, 500.0, 9500), ("a>b", 400, 400.0, 9600)])
+    banners = N.attribution_banners(r)
+    assert len(banners) == 1 and banners[0][1] == "warning" and banners[0][0].startswith("Shapley: in some channel sets the journeys with b")
+    assert r.results()["attribution_meta"]["warnings"] == r.warnings and len(r.warnings) == 1
+    assert N.attribution_banners(result()) == []
+    assert "positive part" in " ".join(N.methods(r))

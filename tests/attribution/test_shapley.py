@@ -73,3 +73,53 @@ def test_shapley_credit_recovers_true_expected_shapley_within_bootstrap_noise(de
     # the realized total differs from the expected total only by binomial noise (< 4 sd)
     total_sd = np.sqrt(sum(v * (1 - v / truth["n_journeys"]) for v in [truth["expected_conversions"]]))
     assert abs(est.sum() - truth["expected_conversions"]) < 4 * total_sd
+
+
+# --------------------------------------------------------------------------- the allocation rule (issue 13)
+
+
+def _issue_example():
+    # a-only 1,000 conversions of 10,000; b-only 500 of 10,000; a then b 400 of 10,000
+    return paths_frame([("a", 1000, 1000.0, 9000), ("b", 500, 500.0, 9500), ("a>b", 400, 400.0, 9600)])
+
+
+def test_issue_example_keeps_every_channel_within_its_touched_conversions():
+    r = S.shapley_attribution(_issue_example())
+    t = r.channels.set_index("channel")
+    assert t["touched_conversions"].to_dict() == {"a": 1400.0, "b": 900.0}
+    assert ((t["conversions"] >= 0) & (t["conversions"] <= t["touched_conversions"] + 1e-9)).all()
+    assert t["conversions"].sum() == pytest.approx(1900) and t["value"].sum() == pytest.approx(1900)
+    # the plain split over-credits a (the issue's 1,450 of 1,400) and gives b negative credit
+    assert t.loc["a", "conversions_unconstrained"] == pytest.approx(1450, abs=2)
+    assert t.loc["b", "negative_marginals"] == pytest.approx(-50, abs=2) and t.loc["a", "negative_marginals"] == 0
+    # the rule: b's negative share in {a, b} goes to zero, so a gets that set's 400 conversions
+    assert t.loc["a", "conversions"] == pytest.approx(1400) and t.loc["b", "conversions"] == pytest.approx(500)
+    assert len(r.warnings) == 1 and r.warnings[0].startswith("Shapley: in some channel sets the journeys with b (")
+
+
+def test_no_warning_when_the_rule_does_not_act(toy):
+    r = S.shapley_attribution(toy)
+    assert r.warnings == [] and (r.channels["negative_marginals"] == 0).all()
+    assert np.allclose(r.channels["conversions"], r.channels["conversions_unconstrained"])
+
+
+def test_permutation_estimator_reports_its_standard_error():
+    weights = {f"p{i}": float(i) for i in range(5)}
+
+    def v(s):
+        return sum(weights[p] for p in s) + (2.0 if {"p1", "p2"} <= s else 0.0)
+
+    phi, se = S.permutation_shapley(list(weights), v, n_permutations=4000, seed=0)
+    exact = S.shapley_values(list(weights), v)
+    assert sum(phi.values()) == pytest.approx(v(set(weights)))
+    for p in weights:
+        assert abs(phi[p] - exact[p]) < 4 * se[p] + 1e-12
+    assert se["p1"] > 0 and se["p0"] == 0  # p0 adds nothing in any order: no sampling error
+
+
+def test_beyond_the_exact_limit_the_cost_and_error_are_stated():
+    rows = [(">".join(f"c{i}" for i in range(5)), 10, 100.0, 10), ("c0", 5, 50.0, 20), ("c1>c2", 3, 30.0, 20)]
+    r = S.shapley_attribution(paths_frame(rows), max_exact_channels=4, n_permutations=200, seed=1)
+    assert r.method == "exact up to 4 channels, Monte Carlo permutation sample beyond"
+    assert "standard error of at most" in r.notes[0] and (r.channels["sampling_se"] > 0).any()
+    assert "largest here: 5 channels" in r.cost and S.MAX_EXACT_CHANNELS == 15
