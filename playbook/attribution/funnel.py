@@ -11,7 +11,7 @@ cvr        signups / clicks             Beta, as above
 pay_rate   orders / signups             Beta, as above
 cpa        spend / signups              signups ~ Poisson; Gamma(k + ½) posterior
 cac        spend / orders               orders ~ Poisson; Gamma(k + ½) posterior
-roas       revenue / spend              from the order count (value per order held fixed)
+roas       revenue / spend              attributed ROAS: order count (Poisson) and order value (spread from daily AOV)
 =========  ===========================  =========================================
 """
 
@@ -38,6 +38,15 @@ KPI_PARTS: dict[str, tuple[str, str]] = {
     "cac": ("spend", "orders"),
     "roas": ("revenue", "spend"),
 }
+#: What each KPI is, in words (``kpi_status[].definition``): ROAS targets are checked against the attributed ROAS.
+KPI_DEFINITIONS: dict[str, str] = {
+    "ctr": "clicks / impressions",
+    "cvr": "sign-ups / clicks",
+    "pay_rate": "orders / sign-ups",
+    "cpa": "spend / sign-ups",
+    "cac": "spend / orders",
+    "roas": "attributed ROAS: funnel revenue / spend (not the MMM's incremental ROAS)",
+}
 COUNT_COLUMNS = ("impressions", "clicks", "signups", "orders", "revenue", "spend")
 ALL = "all channels"
 
@@ -59,6 +68,44 @@ def count_rate_interval(count: float | np.ndarray, cred: float = 0.9) -> tuple[n
     k = np.asarray(count, dtype=float)
     tail = (1 - cred) / 2
     return stats.gamma.ppf(tail, k + 0.5), stats.gamma.ppf(1 - tail, k + 0.5)
+
+
+# --------------------------------------------------------------------------- attributed ROAS
+
+
+def order_value_cv(funnel: pd.DataFrame) -> pd.Series:
+    """Coefficient of variation of one order's value per channel (and all channels), from the daily funnel.
+
+    A day with ``n_d`` orders has mean order value ``aov_d``; with independent order values of
+    variance ``σ²``, ``E[n_d (aov_d − aov)²] = σ²``, so ``σ² ≈ Σ_d n_d (aov_d − aov)² / (D − 1)``
+    over the ``D`` days with orders (a method-of-moments estimate; real day-to-day swings in value
+    make it larger, which widens the ROAS interval on the safe side). NaN with fewer than two such days.
+    """
+    f = funnel[funnel["orders"] > 0]
+    frames = [(ch, g) for ch, g in f.groupby("channel", sort=True)] + [(ALL, f)]
+    out = {}
+    for ch, g in frames:
+        n, rev = g["orders"].to_numpy(float), g["revenue"].to_numpy(float)
+        if len(g) < 2 or n.sum() <= 0 or rev.sum() <= 0:
+            out[ch] = np.nan
+            continue
+        aov = rev.sum() / n.sum()
+        var = float(np.sum(n * (rev / n - aov) ** 2) / (len(g) - 1))
+        out[ch] = np.sqrt(var) / aov
+    return pd.Series(out, dtype=float, name="aov_cv")
+
+
+def roas_log_sd(orders, aov_cv) -> np.ndarray:
+    """Standard deviation of log attributed ROAS: ``sqrt(1 / (orders + ½) + cv² / orders)``.
+
+    Revenue is the order count times the mean order value: the count is Poisson (Jeffreys: log
+    variance ≈ 1/(k + ½)) and the mean of ``k`` order values has relative variance ``cv²/k``.
+    An unknown ``cv`` (fewer than two days with orders) counts as 0: the count's noise only.
+    """
+    k = np.asarray(orders, dtype=float)
+    cv = np.nan_to_num(np.asarray(aov_cv, dtype=float), nan=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(k > 0, np.sqrt(1.0 / (k + 0.5) + cv**2 / np.where(k > 0, k, 1.0)), np.nan)
 
 
 # --------------------------------------------------------------------------- funnel
@@ -111,9 +158,11 @@ def largest_dropoff(stage_table: pd.DataFrame, from_stage: str | None = "clicks"
 def unit_economics(funnel: pd.DataFrame, cred: float = 0.9) -> pd.DataFrame:
     """Per channel (and all channels): totals, ctr, cvr, pay_rate, CPA, CAC and ROAS with credible intervals.
 
-    CPA and CAC are currency per sign-up and per order; ROAS is revenue per unit of spend.
-    Intervals treat the sign-up and order counts as Poisson (Jeffreys Gamma posterior); ROAS
-    takes its uncertainty from the order count only.
+    CPA and CAC are currency per sign-up and per order; ROAS is the *attributed* ROAS, the
+    funnel's revenue per unit of spend (not the MMM's incremental ROAS). Intervals treat the
+    sign-up and order counts as Poisson (Jeffreys Gamma posterior); the ROAS interval adds the
+    variability of order value (:func:`roas_log_sd`). ``aov_cv`` is the order values' coefficient
+    of variation estimated from the daily data (:func:`order_value_cv`).
     """
     t = _totals(funnel).astype(float)
     out = t.copy()
@@ -126,10 +175,12 @@ def unit_economics(funnel: pd.DataFrame, cred: float = 0.9) -> pd.DataFrame:
         out[kpi] = t["spend"] / t[count].replace(0, np.nan)
         out[f"{kpi}_low"] = t["spend"] / high
         out[f"{kpi}_high"] = t["spend"] / np.where(low > 0, low, np.nan)
-    low, high = count_rate_interval(t["orders"], cred)
     orders = t["orders"].replace(0, np.nan)
     out["roas"] = t["revenue"] / t["spend"].replace(0, np.nan)
-    out["roas_low"] = out["roas"] * low / orders
-    out["roas_high"] = out["roas"] * high / orders
     out["aov"] = t["revenue"] / orders
+    out["aov_cv"] = order_value_cv(funnel).reindex(out.index)
+    sd = roas_log_sd(t["orders"], out["aov_cv"])
+    z = stats.norm.ppf(1 - (1 - cred) / 2)
+    out["roas_low"] = out["roas"] * np.exp(-z * sd)
+    out["roas_high"] = out["roas"] * np.exp(z * sd)
     return out.rename_axis("channel").reset_index()

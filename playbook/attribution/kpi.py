@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from playbook.attribution.funnel import ALL, COUNT_COLUMNS, KPI_DIRECTION, KPI_PARTS, _totals, unit_economics
+from playbook.attribution.funnel import ALL, COUNT_COLUMNS, KPI_DEFINITIONS, KPI_DIRECTION, KPI_PARTS, _totals, roas_log_sd, unit_economics
 
 
 def kpi_frame(counts: pd.DataFrame) -> pd.DataFrame:
@@ -131,12 +131,15 @@ def kpi_status(
             count = "signups" if kpi == "cpa" else "orders"
             # cost per unit <= target  <=>  Poisson mean >= spend / target
             p_on = float(stats.gamma.sf(e["spend"] / target, e[count] + 0.5)) if target > 0 else 0.0
-        else:  # roas >= target  <=>  orders mean >= target * spend / aov
-            p_on = float(stats.gamma.sf(target * e["spend"] / e["aov"], e["orders"] + 0.5)) if e["aov"] > 0 else 0.0
+        else:  # attributed ROAS >= target, log ROAS normal with the sd of its interval (orders and order value)
+            sd = float(roas_log_sd(e["orders"], e["aov_cv"]))
+            ok = e["roas"] > 0 and target > 0 and np.isfinite(sd) and sd > 0
+            p_on = float(stats.norm.sf(np.log(target), np.log(e["roas"]), sd)) if ok else float(e["roas"] >= target) if target > 0 else 1.0
         status = "on target" if p_on >= decide_prob else "off target" if p_on <= 1 - decide_prob else "unclear"
         rows.append({"channel": g.channel, "kpi": kpi, "actual": e[kpi], "low": e[f"{kpi}_low"], "high": e[f"{kpi}_high"],
-                     "target": target, "gap": e[kpi] / target - 1, "prob_on_target": p_on, "status": status})
-    return pd.DataFrame(rows, columns=["channel", "kpi", "actual", "low", "high", "target", "gap", "prob_on_target", "status"])
+                     "target": target, "gap": e[kpi] / target - 1, "prob_on_target": p_on, "status": status,
+                     "definition": KPI_DEFINITIONS[kpi]})
+    return pd.DataFrame(rows, columns=["channel", "kpi", "actual", "low", "high", "target", "gap", "prob_on_target", "status", "definition"])
 
 
 # --------------------------------------------------------------------------- anomaly alerts

@@ -441,7 +441,8 @@ def methods(r: AttributionResult) -> list[str]:
         "<b>Funnel.</b> Stages impressions → clicks → sign-ups → orders. CTR = clicks / impressions; CVR = sign-ups / clicks; pay rate = "
         "orders / sign-ups; CPA = spend / sign-ups; CAC = spend / orders; attributed ROAS = funnel revenue / spend. Rates carry "
         f"{lab} from a Beta(½, ½) (Jeffreys) prior; CPA and CAC from a Gamma posterior on the Poisson count; attributed ROAS from the "
-        "order count.",
+        "order count and the spread of order values (estimated from the daily order values; log-normal). Attributed ROAS is what the "
+        "funnel credits to a channel, not the incremental ROAS of the MMM.",
         f"<b>KPI targets.</b> Over the last {s.kpi_window_days} days: on target when P(KPI meets target) ≥ {fmt.prob(s.decide_prob)}, "
         f"off target when ≤ {fmt.prob(1 - s.decide_prob)}, unclear otherwise. ROAS targets are checked against the attributed ROAS.",
         "<b>Anomaly alerts.</b> Per channel and KPI, the daily log KPI is decomposed by a robust STL (statsmodels; weekly period, 35-day trend, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -47,3 +48,21 @@ def test_unit_economics_by_hand():
         assert (e[f"{kpi}_low"] < e[kpi]).all() and (e[kpi] < e[f"{kpi}_high"]).all()
     # CAC interval: spend / Gamma(k + ½) quantiles
     assert e.loc["b", "cac_high"] == pytest.approx(600 / stats.gamma.ppf(0.05, 2.5))
+
+
+def test_order_value_spread_by_hand_and_it_widens_the_attributed_roas_interval():
+    f = small_funnel()
+    cv = F.order_value_cv(f)
+    # channel a: 4 orders at 100 and 6 at 100 -> no spread; b: 1 order at 50 each day -> no spread
+    assert cv["a"] == pytest.approx(0.0) and cv["b"] == pytest.approx(0.0)
+    g = f.copy()
+    g.loc[1, "revenue"] = 900.0  # a: day 1 AOV 100, day 2 AOV 150; overall 1300 / 10 = 130
+    sigma2 = (4 * (100 - 130) ** 2 + 6 * (150 - 130) ** 2) / (2 - 1)
+    assert F.order_value_cv(g)["a"] == pytest.approx(np.sqrt(sigma2) / 130)
+    e0 = F.unit_economics(f).set_index("channel").loc["a"]
+    e1 = F.unit_economics(g).set_index("channel").loc["a"]
+    assert np.log(e1["roas_high"] / e1["roas_low"]) > np.log(e0["roas_high"] / e0["roas_low"])
+    # without value spread the interval is the count's: log sd sqrt(1 / (k + 1/2))
+    z = stats.norm.ppf(0.95)
+    assert np.log(e0["roas_high"] / e0["roas"]) == pytest.approx(z * np.sqrt(1 / 10.5))
+    assert F.KPI_DEFINITIONS["roas"].startswith("attributed ROAS")
