@@ -29,7 +29,7 @@ The truth holds the generating rates, the planted anomalies (channel, metric, da
 factor) and, per channel, the true effect, the expected incremental conversions
 (``sum_j P(S_j) - P(S_j without c)``) and the expected Shapley credit of the true conversion
 probabilities (``sum_j phi_c(S_j)`` with ``v(U) = P(convert | U)``, ``v(∅) = 0``), which is what
-``playbook.attribution.shapley_attribution`` estimates.
+``playbook.attribution.shapley.shapley_attribution`` estimates.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from playbook import contracts, funnel
+from playbook import contracts
+from playbook.attribution import funnel, kpi
 from playbook.demo import write_file
 from playbook.demo.attribution import conversion_probability, make, shapley_of_set
 from playbook.demo.world import World
@@ -30,7 +31,7 @@ def test_files_satisfy_contracts_and_stay_small(demo, tmp_path):
     assert total < 1.5e6
     assert (tmp_path / "touchpoints.csv").stat().st_size + (tmp_path / "conversions.csv").stat().st_size < 1.0e6
     json.dumps(truth)  # JSON-safe
-    funnel.parse_targets(files["kpi_targets.yaml"], list(World().channels))  # targets parse
+    kpi.parse_targets(files["kpi_targets.yaml"], list(World().channels))  # targets parse
 
 
 def test_funnel_spend_is_the_shared_media_plan(demo):
@@ -79,7 +80,7 @@ def test_deterministic_and_scaled():
 @pytest.mark.slow
 def test_planted_anomalies_are_alerted(demo):
     files, truth = demo
-    alerts = funnel.detect_anomalies(files["funnel.csv"])
+    alerts = kpi.detect_anomalies(files["funnel.csv"])
     planted_days = set()
     for a in truth["funnel"]["anomalies"]:
         dates = set(pd.to_datetime(a["dates"]))

@@ -1,8 +1,7 @@
 """Figures for the funnel, KPI-monitor and attribution report: each takes results and returns a Figure.
 
-Inputs are the plain tables returned by :mod:`playbook.funnel` and :mod:`playbook.attribution`
-(this module imports neither). Titles state the takeaway, passed in by the notebook, which
-computes it from the numbers.
+Inputs are the plain tables of :mod:`playbook.attribution` (its result object's parts). Titles
+state the takeaway and come from :mod:`.narrative`.
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter
 
-from playbook import theme
+from playbook import fmt, theme
 
 STAGE_LABELS = {"clicks": "impression → click", "signups": "click → sign-up", "orders": "sign-up → order"}
 MODEL_LABELS = {
@@ -43,10 +42,6 @@ MODEL_COLORS = {
 }
 
 
-def _pct_axis(ax, axis: str = "x", digits: int = 0) -> None:
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(PercentFormatter(1.0, decimals=digits))
-
-
 def funnel_rates(stage_table: pd.DataFrame, title: str, all_label: str = "all channels") -> Figure:
     """Stage-to-stage conversion per channel with credible intervals, one panel per step."""
     steps = list(dict.fromkeys(stage_table["to_stage"]))
@@ -64,7 +59,7 @@ def funnel_rates(stage_table: pd.DataFrame, title: str, all_label: str = "all ch
         ax.invert_yaxis()
         ax.set_title(STAGE_LABELS.get(step, step), fontsize=10, fontweight="normal")
         ax.set_xlabel("conversion rate")
-        _pct_axis(ax, digits=1 if t["rate"].max() < 0.05 else 0)
+        theme.pct_axis(ax, "x", 1 if t["rate"].max() < 0.05 else 0)
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
     return fig
 
@@ -78,7 +73,7 @@ def unit_economics_chart(econ: pd.DataFrame, title: str, currency: str = "$", al
     col = [colors.get(c, theme.COLORS["neutral"]) for c in channels]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     y = np.arange(len(channels))
-    for ax, kpi, label in ((axes[0], "cac", f"CAC ({currency} per paying customer)"), (axes[1], "roas", "ROAS (revenue ÷ spend)")):
+    for ax, kpi, label in ((axes[0], "cac", f"CAC ({currency} per paying customer)"), (axes[1], "roas", "attributed ROAS (revenue ÷ spend)")):
         ax.barh(y, e[kpi], color=col, alpha=0.85)
         ax.errorbar(e[kpi], y, xerr=[e[kpi] - e[f"{kpi}_low"], e[f"{kpi}_high"] - e[kpi]], fmt="none", ecolor="#111827", capsize=3, lw=1)
         ax.set_xlabel(label)
@@ -101,7 +96,7 @@ def weekly_trend(weekly: pd.DataFrame, metric: str, title: str, ylabel: str, per
     ax.set_ylabel(ylabel)
     ax.set_xlabel("week")
     if percent:
-        _pct_axis(ax, "y", 0)
+        theme.pct_axis(ax, "y", 0)
     ax.legend(ncol=min(6, len(colors)), loc="upper left", bbox_to_anchor=(0, -0.18))
     ax.set_title(title)
     return fig
@@ -118,7 +113,7 @@ def kpi_status_grid(status: pd.DataFrame, title: str) -> Figure:
         i, j = channels.index(r.channel), kpis.index(r.kpi)
         grid[i, j] = np.clip(direction[r.kpi] * r.gap, -0.5, 0.5)
         mark = {"on target": "✓", "off target": "✗", "unclear": "?"}[r.status]
-        text[i][j] = f"{mark} {r.gap:+.0%}"
+        text[i][j] = f"{mark} {fmt.pct(r.gap, 0, signed=True)}"
     fig, ax = plt.subplots(figsize=(8.5, 0.5 * len(channels) + 1.6))
     cmap = plt.get_cmap("RdYlGn")
     ax.imshow(grid, cmap=cmap, vmin=-0.5, vmax=0.5, aspect="auto")
@@ -153,7 +148,7 @@ def alert_panels(daily: pd.DataFrame, expected: dict, alerts: pd.DataFrame, titl
         ax.set_title(f"{ep.channel.replace('_', ' ')}: {ep.metric.upper()}", fontsize=10)
         ax.set_ylabel(ep.metric.upper() + (" (currency)" if ep.metric in ("cpa", "cac") else ""))
         if ep.metric in ("ctr", "cvr", "pay_rate"):
-            _pct_axis(ax, "y", 1)
+            theme.pct_axis(ax, "y", 1)
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d\n%Y"))
         ax.tick_params(axis="x", labelsize=8)
@@ -174,14 +169,14 @@ def model_shares(shares: pd.DataFrame, title: str, models: Sequence[str] | None 
                 label=MODEL_LABELS.get(m, m))
     ax.set_yticks(y, [c.replace("_", " ") for c in channels])
     ax.invert_yaxis()
-    ax.set_xlabel("share of credited conversions")
-    _pct_axis(ax)
+    ax.set_xlabel("share of observed conversions credited")
+    theme.pct_axis(ax, "x")
     ax.legend(ncol=4, loc="upper left", bbox_to_anchor=(0, -0.12))
     ax.set_title(title)
     return fig
 
 
-def credit_intervals(table: pd.DataFrame, title: str, truth: pd.Series | None = None) -> Figure:
+def credit_intervals(table: pd.DataFrame, title: str, xlabel: str = "credited conversions", truth: pd.Series | None = None) -> Figure:
     """Credited conversions per channel for Markov and Shapley with their bootstrap intervals.
 
     ``table``: channel, model, conversions, low, high.
@@ -194,13 +189,15 @@ def credit_intervals(table: pd.DataFrame, title: str, truth: pd.Series | None = 
     for k, m in enumerate(models):
         t = table[table["model"] == m].set_index("channel").reindex(channels)
         off = (k - (len(models) - 1) / 2) * 0.25
-        ax.errorbar(t["conversions"], y + off, xerr=[t["conversions"] - t["low"], t["high"] - t["conversions"]], fmt="o",
+        # a bootstrap interval of a few replicates may miss the point estimate: whiskers never go negative
+        xerr = [(t["conversions"] - t["low"]).clip(lower=0), (t["high"] - t["conversions"]).clip(lower=0)]
+        ax.errorbar(t["conversions"], y + off, xerr=xerr, fmt="o",
                     color=colors.get(m, theme.PALETTE[k]), capsize=3, label=MODEL_LABELS.get(m, m))
     if truth is not None:
         ax.scatter(truth.reindex(channels), y, marker="|", s=200, color="#111827", label="truth")
     ax.set_yticks(y, [c.replace("_", " ") for c in channels])
     ax.invert_yaxis()
-    ax.set_xlabel("credited conversions (90% bootstrap interval)")
+    ax.set_xlabel(xlabel)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(loc="lower right")
     ax.set_title(title)

@@ -1,0 +1,493 @@
+"""Every sentence, tile and banner of the attribution report that states a number or draws a conclusion.
+
+Each function takes an :class:`~playbook.attribution.AttributionResult` and returns HTML text
+(channel names escaped) or a :class:`~playbook.report.Tile`. Which channel is "top", which
+direction credit moves and whether two models agree are decided here, by the named rules below.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from playbook import fmt
+from playbook.attribution import funnel as F
+from playbook.report import Tile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from playbook.attribution import AttributionResult
+
+#: Last touch and the data-driven models "agree" on a channel when their shares differ by less than this.
+SHIFT_MIN = 0.02
+#: A channel is a closer (opener) when last touch gives it more (less) credit than first touch, by at least this share.
+ROLE_MIN = 0.02
+#: How many missed KPI targets the executive summary names.
+TARGETS_NAMED = 4
+#: How many alert episodes the KPI monitor draws.
+ALERTS_DRAWN = 3
+
+#: Section headings (the notebook uses the same text).
+SECTION_FUNNEL = "Funnel: where do prospects drop out?"
+SECTION_KPI = "KPI monitor: what is off target, what moved?"
+SECTION_ATTRIBUTION = "Attribution: which channels earn the conversions?"
+SECTIONS = (SECTION_FUNNEL, SECTION_KPI, SECTION_ATTRIBUTION)
+
+
+def label(channel) -> str:
+    """A channel name as shown (underscores as spaces), HTML-escaped."""
+    return html.escape(str(channel).replace("_", " "), quote=False)
+
+
+def _b(channel) -> str:
+    return f"<b>{label(channel)}</b>"
+
+
+def _ilabel(r: AttributionResult, kind: str = "interval") -> str:
+    return fmt.interval_label(r.interval, kind)
+
+
+def _money(r: AttributionResult, x) -> str:
+    return fmt.money(x, r.settings.currency, 2 if abs(float(x)) < 100 else 0)
+
+
+def _pct_interval(low, high) -> str:
+    return fmt.interval(low, high, fmt.pct)
+
+
+def _date(x) -> str:
+    return fmt.date(pd.Timestamp(x))
+
+
+def _span(start, end, days: int) -> str:
+    return _date(start) + (f" to {_date(end)}" if days > 1 else "")
+
+
+# --------------------------------------------------------------------------- funnel
+
+
+def leak(r: AttributionResult) -> tuple[pd.Series, pd.Series]:
+    """The all-channel step with the largest post-click loss, and the channel that converts worst at that step."""
+    f = r.funnel
+    allc = f.dropoffs.set_index("channel").loc[F.ALL]
+    step = f.stages[(f.stages["to_stage"] == allc["to_stage"]) & (f.stages["channel"] != F.ALL)]
+    worst = step.loc[step["rate"].idxmin()]
+    return allc, worst
+
+
+def leak_finding(r: AttributionResult) -> str:
+    allc, worst = leak(r)
+    return (
+        f"<b>Biggest funnel leak:</b> {fmt.pct(allc['drop_off'])} of those who reach <i>{allc['from_stage']}</i> never reach "
+        f"<i>{allc['to_stage']}</i> ({fmt.number(allc['lost'])} lost); it is worst in {_b(worst['channel'])}, where only "
+        f"{fmt.pct(worst['rate'])} {_pct_interval(worst['rate_low'], worst['rate_high'])} get through."
+    )
+
+
+def _leak_steps(r: AttributionResult) -> pd.Series:
+    from playbook.attribution.plots import STAGE_LABELS
+
+    per = r.funnel.dropoffs[r.funnel.dropoffs["channel"] != F.ALL].set_index("channel")
+    return per["to_stage"].map(STAGE_LABELS).value_counts()
+
+
+def leak_sentence(r: AttributionResult) -> str:
+    steps = _leak_steps(r)
+    _, worst = leak(r)
+    return (
+        f"The largest post-click loss is at <b>{steps.index[0]}</b> for {steps.iloc[0]} of {int(steps.sum())} channels; "
+        f"{label(worst['channel'])} converts worst there ({fmt.pct(worst['rate'])})."
+    )
+
+
+def leak_title(r: AttributionResult) -> str:
+    return f"Step conversion by channel: the leak is {_leak_steps(r).index[0]}"
+
+
+def leak_note(r: AttributionResult) -> str:
+    return (
+        "Each panel is one step of the funnel; a bar is the share of people at the previous step who make it through, "
+        f"over the whole data period. Black whiskers are {_ilabel(r, 'credible intervals')} (Beta posterior)."
+    )
+
+
+def _roas(r: AttributionResult) -> pd.Series:
+    return r.funnel.econ[r.funnel.econ["channel"] != F.ALL].set_index("channel")["roas"].dropna()
+
+
+def economics_sentence(r: AttributionResult) -> str:
+    roas = _roas(r)
+    if roas.empty:
+        return "No channel has spend, so no return on ad spend can be computed."
+    if len(roas) == 1:
+        return f"{label(roas.index[0])} returns {fmt.ratio(roas.iloc[0])} of attributed revenue per unit of spend (attributed ROAS)."
+    return (
+        f"{label(roas.idxmax())} returns the most attributed revenue per unit of spend (attributed ROAS {fmt.ratio(roas.max())}); "
+        f"{label(roas.idxmin())} the least ({fmt.ratio(roas.min())})."
+    )
+
+
+def economics_title(r: AttributionResult) -> str:
+    roas = _roas(r)
+    lead = f": {label(roas.idxmax())} leads" if len(roas) > 1 else ""
+    return f"Cost per paying customer and attributed return on ad spend{lead}"
+
+
+def economics_note(r: AttributionResult) -> str:
+    return (
+        "Left: spend divided by paying customers (orders). Right: attributed ROAS, the revenue the funnel credits to the channel "
+        "divided by its spend (not the incremental return the MMM estimates); right of the dashed line a channel's attributed revenue "
+        f"covers its spend. Whiskers are {_ilabel(r, 'credible intervals')}."
+    )
+
+
+def trend_sentence(r: AttributionResult) -> str:
+    """The channel whose sign-up conversion most probably fell in the last window."""
+    w = r.settings.kpi_window_days
+    t = r.funnel.trend.set_index("channel").drop(index=F.ALL, errors="ignore")
+    moved = t["prob_cvr_down"].dropna().sort_values(ascending=False)
+    if moved.empty:
+        return f"No channel had clicks in both of the last two {w}-day windows, so no change in sign-up conversion can be measured."
+    ch = moved.index[0]
+    return (
+        f"Over the last {w} days, sign-up conversion in {label(ch)} changed by "
+        f"{fmt.pct(t.loc[ch, 'cvr_change'], signed=True)} {_pct_interval(t.loc[ch, 'cvr_change_low'], t.loc[ch, 'cvr_change_high'])} "
+        f"against the {w} days before (probability it fell: {fmt.prob(t.loc[ch, 'prob_cvr_down'])})."
+    )
+
+
+# --------------------------------------------------------------------------- KPI monitor
+
+
+def _off(r: AttributionResult) -> pd.DataFrame:
+    s = r.funnel.status
+    return s[s["status"] == "off target"]
+
+
+def targets_finding(r: AttributionResult) -> str | None:
+    s = r.funnel.status if r.funnel is not None else None
+    if s is None or not len(s):
+        return None
+    off = _off(r)
+    named = "; ".join(f"{label(x.channel)} {x.kpi.upper()} ({fmt.pct(x.gap, signed=True)})" for x in off.head(TARGETS_NAMED).itertuples())
+    return f"<b>{len(off)} of {len(s)}</b> KPI targets are missed over the last {r.settings.kpi_window_days} days" + (f": {named}." if named else ".")
+
+
+def targets_banner(r: AttributionResult, targets_file: str = "") -> tuple[str, str] | None:
+    """An info banner when there are no KPI targets to check; ``None`` when there are."""
+    s = r.funnel.status
+    if s is not None and len(s):
+        return None
+    where = f" (<code>{html.escape(targets_file)}</code>)" if targets_file else ""
+    return f"No KPI targets found{where}: targets are not checked.", "info"
+
+
+def targets_sentence(r: AttributionResult) -> str:
+    s, off = r.funnel.status, _off(r)
+    head = f"{len(off)} of {len(s)} KPI targets are missed over the last {r.settings.kpi_window_days} days"
+    if not len(off):
+        return head + "."
+    worst = off.iloc[off["gap"].abs().argmax()]
+    return head + f"; the largest gap is {label(worst['channel'])} {worst['kpi'].upper()} ({fmt.pct(worst['gap'], signed=True)})."
+
+
+def targets_title(r: AttributionResult) -> str:
+    return f"KPIs against targets, last {r.settings.kpi_window_days} days: {len(_off(r))} missed"
+
+
+def targets_note(r: AttributionResult) -> str:
+    p = r.settings.decide_prob
+    return (
+        f"Each cell compares a channel's KPI with its target: ✓ on target and ✗ off target when the data are at least {fmt.prob(p)} sure, "
+        "? when they cannot tell yet. The percentage is actual vs target; green is better than target, red worse (for CPA lower is better). "
+        "A ROAS target is checked against the attributed ROAS (funnel revenue ÷ spend), not the MMM's incremental ROAS."
+    )
+
+
+def alerts_finding(r: AttributionResult) -> str:
+    bad, days = r.funnel.bad_episodes, r.settings.alert_days
+    if not len(bad):
+        return f"No KPI moved unexpectedly in the last {days} days."
+    e = bad.iloc[0]
+    return (
+        f"<b>{len(bad)} alert(s)</b> in the last {days} days; the strongest: {label(e['channel'])} {e['metric'].upper()} "
+        f"{fmt.pct(e['worst_change'], signed=True)} against expected on {_span(e['start'], e['end'], e['days'])}."
+    )
+
+
+def alert_episodes_drawn(r: AttributionResult) -> pd.DataFrame:
+    """The strongest bad-news episodes, one per channel and metric, at most :data:`ALERTS_DRAWN`."""
+    return r.funnel.bad_episodes.drop_duplicates(["channel", "metric"]).head(ALERTS_DRAWN)
+
+
+def alerts_sentence(r: AttributionResult) -> str:
+    shown = alert_episodes_drawn(r)
+    items = "; ".join(
+        f"{label(e.channel)} {e.metric.upper()} {fmt.pct(e.worst_change, signed=True)} ({fmt.date(e.start, 'day')}"
+        + (f" to {fmt.date(e.end, 'day')}" if e.days > 1 else "") + ")"
+        for e in shown.itertuples()
+    )
+    return f"{len(r.funnel.bad_episodes)} bad-news alert(s) in the last {r.settings.alert_days} days; the strongest are shown: {items}."
+
+
+def alerts_note(r: AttributionResult) -> str:
+    s = r.settings
+    return (
+        "Grey is the daily KPI, the dashed line what the channel's trend and day-of-week pattern predicted, the red band the alerted days. "
+        f"A day is alerted when it is more than {fmt.number(s.alert_threshold, 1)} robust standard deviations and at least "
+        f"{fmt.pct(s.alert_min_change, 0)} away from expected."
+    )
+
+
+def no_alerts_banner(r: AttributionResult) -> tuple[str, str]:
+    return f"No alerts in the last {r.settings.alert_days} days.", "success"
+
+
+# --------------------------------------------------------------------------- attribution
+
+
+def skipped_banner(section: str) -> tuple[str, str]:
+    """The warning shown in place of a section whose input is missing."""
+    if section == SECTION_ATTRIBUTION:
+        return ("Attribution skipped: no <code>paths.csv</code> or <code>touchpoints.csv</code> + <code>conversions.csv</code>.", "warning")
+    name = "Funnel section" if section == SECTION_FUNNEL else "KPI monitor"
+    return f"{name} skipped: no <code>funnel.csv</code> in the data folder.", "warning"
+
+
+def lookback_banner(r: AttributionResult) -> tuple[str, str] | None:
+    j = r.paths.journeys
+    if j is None or not (j.touches_dropped or j.conversions_without_touch):
+        return None
+    return (
+        f"{fmt.count(j.touches_dropped)} of {fmt.count(j.touches_used + j.touches_dropped)} touches were more than "
+        f"{fmt.number(r.settings.lookback_days)} days before their conversion (or the journey's last touch) and are ignored; "
+        f"{fmt.count(j.conversions_without_touch)} conversion(s) had no touch in the window.",
+        "info",
+    )
+
+
+def attribution_banners(r: AttributionResult) -> list[tuple[str, str]]:
+    """The attribution section's banners: touches outside the lookback window (info), a correction the Shapley rule made (warning)."""
+    out = [(html.escape(w), "warning") for w in r.warnings]
+    lb = lookback_banner(r)
+    return ([lb] if lb else []) + out
+
+
+def roles(r: AttributionResult) -> pd.Series:
+    """Per channel ``"closer"``, ``"opener"`` or ``"both"``: last-touch share minus first-touch share beyond :data:`ROLE_MIN`."""
+    sh = r.paths.shares
+    diff = sh["last_touch"] - sh["first_touch"]
+    return diff.map(lambda d: "closer" if d >= ROLE_MIN else "opener" if d <= -ROLE_MIN else "both")
+
+
+def shift(r: AttributionResult) -> tuple[str, str] | None:
+    """(over-credited, under-credited) channel by last touch against the data-driven mean; ``None`` when all agree within :data:`SHIFT_MIN`."""
+    bias = r.paths.bias
+    if bias.empty or bias["difference"].abs().max() < SHIFT_MIN:
+        return None
+    over, under = bias.index[0], bias.index[-1]
+    if bias.loc[over, "difference"] < SHIFT_MIN and bias.loc[under, "difference"] > -SHIFT_MIN:
+        return None
+    return over, under
+
+
+def bias_finding(r: AttributionResult) -> str:
+    s = shift(r)
+    if s is None:
+        return f"<b>Last touch and the data-driven models agree</b>: no channel's share differs by {fmt.pp(SHIFT_MIN).lstrip('+')} or more."
+    over, under = s
+    b = r.paths.bias
+    return (
+        f"<b>Last touch over-credits {label(over)}</b> ({fmt.pct(b.loc[over, 'last_touch_share'])} of conversions vs "
+        f"{fmt.pct(b.loc[over, 'data_driven_share'])} by Markov and Shapley) and <b>under-credits {label(under)}</b> "
+        f"({fmt.pct(b.loc[under, 'last_touch_share'])} vs {fmt.pct(b.loc[under, 'data_driven_share'])})."
+    )
+
+
+def shares_sentence(r: AttributionResult) -> str:
+    """How credit moves between last touch and the data-driven models, with the closer/opener words only when the roles say so."""
+    s = shift(r)
+    b = r.paths.bias
+    if s is None:
+        text = (f"Last touch, Markov and Shapley give every channel a similar share of observed conversions "
+                f"(within {fmt.pp(SHIFT_MIN).lstrip('+')}).")
+    else:
+        over, under = s
+        role = roles(r)
+        if role[over] == "closer" and role[under] == "opener":
+            verb = "move credit from the closers to the openers"
+        else:
+            verb = f"move credit away from {label(over)} towards {label(under)}"
+        text = (
+            f"The data-driven models {verb}: last touch gives {label(over)} {fmt.pct(b.loc[over, 'last_touch_share'])} of observed "
+            f"conversions, Markov and Shapley {fmt.pct(b.loc[over, 'data_driven_share'])}; {label(under)} gets "
+            f"{fmt.pct(b.loc[under, 'last_touch_share'])} from last touch and {fmt.pct(b.loc[under, 'data_driven_share'])} from them."
+        )
+    if r.mmm_given:
+        text += " The MMM's contribution shares are shown beside them (a share of revenue, not of conversions)."
+    return text
+
+
+def shares_title(r: AttributionResult) -> str:
+    sh = r.paths.shares
+    gain = (sh["shapley"] - sh["last_touch"]).sort_values()
+    if gain.abs().max() < SHIFT_MIN:
+        return "Shapley and last touch give similar shares of observed conversions"
+    return f"Shapley moves credit from {label(gain.index[0])} to {label(gain.index[-1])} compared with last touch"
+
+
+def ranking(r: AttributionResult) -> list:
+    """Channels by Shapley credit, most first."""
+    return list(r.paths.shares["shapley"].sort_values(ascending=False).index)
+
+
+def _ci(r: AttributionResult, model: str) -> pd.DataFrame:
+    return (r.paths.shapley_ci if model == "shapley" else r.paths.markov_ci).set_index("channel")
+
+
+def top_separated(r: AttributionResult) -> bool | None:
+    """Whether the top Shapley channel's interval lies above the runner-up's (``None`` with one channel)."""
+    order = ranking(r)
+    if len(order) < 2:
+        return None
+    ci = _ci(r, "shapley")
+    return bool(ci.loc[order[0], "low"] > ci.loc[order[1], "high"])
+
+
+def top_finding(r: AttributionResult) -> str:
+    order = ranking(r)
+    top = order[0]
+    ci = _ci(r, "shapley").loc[top]
+    sep = top_separated(r)
+    tail = "" if sep is None else (
+        f"; its {_ilabel(r)} lies above {label(order[1])}'s" if sep else f"; its {_ilabel(r)} overlaps {label(order[1])}'s, so the order of the two is not settled")
+    return (
+        f"{_b(top)} gets the largest share of observed conversions by Shapley value: {fmt.number(r.paths.credits['shapley'][top])} "
+        f"{fmt.interval(ci['low'], ci['high'])} of {fmt.number(r.paths.shapley.total_conversions)}{tail}."
+    )
+
+
+def ranking_sentence(r: AttributionResult) -> str:
+    return (
+        f"Ranked by Shapley credit: {', '.join(label(c) for c in ranking(r))}. "
+        "Intervals show how much the credit could move with another sample of journeys."
+    )
+
+
+def ranking_title(r: AttributionResult) -> str:
+    top = ranking(r)[0]
+    markov_top = r.paths.credits["markov"].idxmax()
+    if markov_top == top:
+        return f"{label(top)} gets the most credit under both data-driven models"
+    return f"{label(top)} gets the most credit by Shapley, {label(markov_top)} by Markov"
+
+
+def ranking_note(r: AttributionResult) -> str:
+    return (
+        f"Dots are credited conversions, whiskers {_ilabel(r, 'intervals')} from re-sampling the journeys "
+        f"({fmt.plural(r.settings.bootstrap_replicates, 'bootstrap replicate')}). Both models share out the observed conversions, "
+        "including those that would have happened anyway; they are not incremental effects."
+    )
+
+
+def credit_axis_label(r: AttributionResult) -> str:
+    return f"credited conversions ({_ilabel(r, 'bootstrap interval')})"
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def findings(r: AttributionResult) -> list[str]:
+    out = []
+    if r.funnel is not None:
+        out += [leak_finding(r), alerts_finding(r)]
+        t = targets_finding(r)
+        if t:
+            out.append(t)
+    if r.paths is not None:
+        out += [bias_finding(r), top_finding(r)]
+    return out
+
+
+def tiles(r: AttributionResult) -> list[Tile]:
+    out = []
+    lab = _ilabel(r)
+    if r.funnel is not None:
+        a = r.funnel.econ.set_index("channel").loc[F.ALL]
+        cur = r.settings.currency
+        out += [
+            Tile("Blended CAC", _money(r, a["cac"]), f"{lab} {fmt.interval(a['cac_low'], a['cac_high'], fmt.money, currency=cur, digits=2)}"),
+            Tile("Blended attributed ROAS", fmt.ratio(a["roas"]), f"{lab} {fmt.interval(a['roas_low'], a['roas_high'], fmt.ratio)}",
+                 tone="good" if a["roas_low"] > 1 else "warn"),
+        ]
+        n = len(r.funnel.bad_episodes)
+        out.append(Tile("Alerts (bad news)", fmt.count(n), f"last {r.settings.alert_days} days", tone="bad" if n else "good"))
+    if r.paths is not None:
+        top = ranking(r)[0]
+        ci = _ci(r, "shapley").loc[top]
+        total = r.paths.shapley.total_conversions
+        out.append(Tile(f"Top channel (Shapley): {label(top)}", fmt.pct(r.paths.shares.loc[top, "shapley"]),
+                        f"{lab} {_pct_interval(ci['low'] / total, ci['high'] / total)} of observed conversions"))
+    return out
+
+
+# --------------------------------------------------------------------------- appendix
+
+
+def methods(r: AttributionResult) -> list[str]:
+    s, lab = r.settings, _ilabel(r, "equal-tailed credible intervals")
+    out = [
+        "<b>Funnel.</b> Stages impressions → clicks → sign-ups → orders. CTR = clicks / impressions; CVR = sign-ups / clicks; pay rate = "
+        "orders / sign-ups; CPA = spend / sign-ups; CAC = spend / orders; attributed ROAS = funnel revenue / spend. Rates carry "
+        f"{lab} from a Beta(½, ½) (Jeffreys) prior; CPA and CAC from a Gamma posterior on the Poisson count; attributed ROAS from the "
+        "order count and the spread of order values (estimated from the daily order values; log-normal). Attributed ROAS is what the "
+        "funnel credits to a channel, not the incremental ROAS of the MMM.",
+        f"<b>KPI targets.</b> Over the last {s.kpi_window_days} days: on target when P(KPI meets target) ≥ {fmt.prob(s.decide_prob)}, "
+        f"off target when ≤ {fmt.prob(1 - s.decide_prob)}, unclear otherwise. ROAS targets are checked against the attributed ROAS.",
+        "<b>Anomaly alerts.</b> Per channel and KPI, the daily log KPI is decomposed by a robust STL (statsmodels; weekly period, 35-day trend, "
+        "51-week seasonal smoother). Each residual is divided by its own noise: the day's sampling variance plus an extra day-to-day variance "
+        "fitted so the z-scores have a robust (MAD) standard deviation of 1. "
+        f"Alert: |z| ≥ {fmt.number(s.alert_threshold, 1)} and |change| ≥ {fmt.pct(s.alert_min_change, 0)}."
+        + (f" Smoke run: only the last {fmt.plural(180, 'day')} were analysed." if r.funnel is not None and r.funnel.history_limited else ""),
+    ]
+    if r.paths is not None:
+        if r.paths.journeys is not None:
+            out.append(f"<b>Journeys.</b> A conversion's path is its journey's touches within {fmt.number(s.lookback_days)} days before it; "
+                       "a non-converting journey ends at its last touch.")
+        else:
+            out.append("<b>Journeys.</b> Read as aggregated paths from <code>paths.csv</code> (no timestamps: time decay counts touches).")
+        out += [
+            f"<b>Heuristics.</b> First / last touch; linear (repeated touches count); time decay with a {fmt.number(s.half_life_days, 1)}-day "
+            "half-life; position based 40/20/40.",
+            "<b>Markov.</b> First-order chain over (start), channels, (conversion), (null); self-transitions dropped. Removal effects are "
+            "solved exactly: P(conversion) = [(I − Q)⁻¹ R] from (start) by a linear solve; removing a channel sends its incoming "
+            "transitions to (null). Credit = total conversions × removal effect / sum of removal effects (ChannelAttribution's allocation).",
+            "<b>Shapley.</b> The value of a set of channels is the conversion rate of journeys that touched exactly that set, partially "
+            "pooled towards an additive logistic model (scikit-learn) with the weight of 10 journeys. Each converting set's conversions "
+            f"are split by the rule: {shapley_rule_text()}. That keeps every channel between zero and the conversions of the journeys that "
+            f"touched it, and the credits sum to the total. Method used: {html.escape(r.paths.shapley.method)}; cost: "
+            f"{html.escape(r.paths.shapley.cost)}.",
+            "<b>What the credit means.</b> Markov and Shapley share out all observed conversions, including those that would have happened "
+            "without any marketing: a channel's credit is its share of observed conversions, not its incremental effect (that is the MMM's "
+            "and the lift tests' job).",
+            f"<b>Intervals for attribution.</b> Poisson bootstrap over journeys, {fmt.plural(s.bootstrap_replicates, 'replicate')}, "
+            f"{fmt.interval_label(r.interval)}.",
+        ]
+    return out
+
+
+def shapley_rule_text() -> str:
+    from playbook.attribution.shapley import ALLOCATION_RULE
+
+    return html.escape(ALLOCATION_RULE)
+
+
+def diagnostics(r: AttributionResult) -> list[str]:
+    p = r.paths
+    line = (
+        f"Journeys: {fmt.count(p.agg_paths['journeys'].sum())}; conversions: {fmt.number(p.markov.total_conversions)}; "
+        f"P(conversion) on the chain: {fmt.pct(p.markov.p_conversion)}; distinct paths: {fmt.count(len(p.agg_paths))}; "
+        f"largest coalition: {fmt.plural(p.shapley.largest_coalition, 'channel')}."
+    )
+    return [line, *(html.escape(n) for n in p.shapley.notes), *(html.escape(w) for w in r.warnings)]

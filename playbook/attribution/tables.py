@@ -1,0 +1,80 @@
+"""The report's tables, as keyword arguments of :func:`playbook.report.table` (frame, formats, caption)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from playbook import fmt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from playbook.attribution import AttributionResult
+
+_PCT1 = "{:.1%}"
+
+
+def _money(r: AttributionResult):
+    return lambda x: fmt.money(x, r.settings.currency, 2 if abs(x) < 100 else 0)
+
+
+def unit_economics(r: AttributionResult) -> dict:
+    e = r.funnel.econ[["channel", "spend", "signups", "orders", "revenue", "cvr", "pay_rate", "cpa", "cac", "roas", "roas_low", "roas_high"]]
+    m = _money(r)
+    return {
+        "frame": e,
+        "formats": {"spend": m, "revenue": m, "cpa": m, "cac": m, "cvr": _PCT1, "pay_rate": _PCT1, "roas": fmt.ratio,
+                    "roas_low": fmt.ratio, "roas_high": fmt.ratio, "signups": fmt.count, "orders": fmt.count},
+        "caption": "Unit economics over the whole period (CPA = spend per sign-up, CAC = spend per paying customer; "
+                   f"ROAS is attributed, with its {fmt.interval_label(r.interval)})",
+    }
+
+
+def alert_episodes(r: AttributionResult) -> dict:
+    return {
+        "frame": r.funnel.bad_episodes[["channel", "metric", "start", "end", "days", "worst_change", "worst_z"]],
+        "formats": {"worst_change": lambda v: fmt.pct(v, signed=True), "worst_z": "{:+.1f}"},
+        "caption": "Alert episodes (consecutive alerted days), strongest first",
+    }
+
+
+def alerted_days(r: AttributionResult) -> dict:
+    return {
+        "frame": r.funnel.alerts.sort_values("date", ascending=False).head(30),
+        "formats": {"expected": "{:.4g}", "actual": "{:.4g}", "change": "{:+.0%}", "z": "{:+.1f}"},
+        "caption": "Alerted days (most recent 30)",
+    }
+
+
+def shares(r: AttributionResult) -> dict:
+    from playbook.attribution.narrative import ranking
+
+    tbl = r.paths.shares.copy()
+    tbl.insert(0, "channel", tbl.index)
+    return {"frame": tbl.loc[ranking(r)], "formats": {c: _PCT1 for c in r.paths.shares.columns},
+            "caption": "Share of observed conversions by model" + (" (MMM: share of incremental revenue)" if r.mmm_given else "")}
+
+
+def removal_effects(r: AttributionResult) -> dict:
+    rem = r.paths.markov.channels[["channel", "removal_effect", "conversions", "value"]].sort_values("removal_effect", ascending=False)
+    return {"frame": rem, "formats": {"removal_effect": "{:.3f}", "conversions": "{:,.1f}", "value": _money(r)},
+            "caption": "Markov removal effects and credit"}
+
+
+def transition_matrix(r: AttributionResult) -> dict:
+    tm = r.paths.markov.transition_matrix.copy()
+    cols = list(tm.columns)
+    tm.insert(0, "from", tm.index)
+    return {"frame": tm, "formats": {c: "{:.3f}" for c in cols}, "caption": "Markov transition probabilities (rows: from)"}
+
+
+def coalitions(r: AttributionResult) -> dict:
+    coal = r.paths.shapley.coalitions.head(15).copy()
+    coal["coalition"] = coal["coalition"].map(lambda s: " + ".join(sorted(s)))
+    return {"frame": coal, "formats": {"rate": _PCT1, "prior_rate": _PCT1, "smoothed_rate": _PCT1, "journeys": fmt.count, "conversions": fmt.count},
+            "caption": "Most common channel sets: raw, model and pooled conversion rates"}
+
+
+def path_lengths(r: AttributionResult) -> dict:
+    from playbook.attribution.journeys import path_length_summary
+
+    return {"frame": path_length_summary(r.paths.path_table), "formats": {"conversion_rate": _PCT1, "journeys": fmt.count, "conversions": fmt.count},
+            "caption": "Journeys by number of touches"}

@@ -1,0 +1,72 @@
+"""Markov attribution: hand-solved chains, value removal, self-loops, the fundamental matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from playbook.attribution import journeys as J
+from playbook.attribution import markov as M
+
+from .builders import paths_frame
+
+
+def test_markov_toy_matches_hand_solution(toy):
+    m = M.markov_attribution(toy)
+    t = m.channels.set_index("channel")
+    assert m.p_conversion == pytest.approx(1 / 3, abs=1e-12)
+    assert t["removal_effect"].to_dict() == pytest.approx({"C1": 0.5, "C2": 1.0, "C3": 1.0}, abs=1e-12)
+    assert t["conversions"].to_dict() == pytest.approx({"C1": 0.2, "C2": 0.4, "C3": 0.4}, abs=1e-12)
+    # one converting path: value credit = 10 × credit share
+    assert t["value"].to_dict() == pytest.approx({"C1": 2.0, "C2": 4.0, "C3": 4.0}, abs=1e-12)
+    assert t["conversions"].sum() == pytest.approx(1.0)
+
+
+def test_markov_second_hand_chain():
+    # start→a (2), start→b (2); a→conv 1, a→null 1; b→null 2.  P(conv) = ½·½ = ¼.
+    # Removing a kills every conversion (RE 1); removing b changes nothing (RE 0).
+    m = M.markov_attribution(paths_frame([("a", 1, 3.0, 1), ("b", 0, 0.0, 2)]))
+    t = m.channels.set_index("channel")
+    assert m.p_conversion == pytest.approx(0.25)
+    assert t.loc["a", "removal_effect"] == pytest.approx(1.0)
+    assert t.loc["b", "removal_effect"] == pytest.approx(0.0, abs=1e-12)
+    assert t.loc["a", "conversions"] == pytest.approx(1.0)
+
+
+def test_markov_value_removal_uses_last_channel_values():
+    # Two converting channels with different order values; nothing is shared, so removing
+    # a channel removes exactly its own conversions and value.
+    m = M.markov_attribution(paths_frame([("a", 1, 100.0, 1), ("b", 3, 30.0, 1)]))
+    t = m.channels.set_index("channel")
+    # P(conv) = 2/6·1/2 + 4/6·3/4 = 2/3; without a: 1/2 → RE_a = 1/4; without b: 1/6 → RE_b = 3/4
+    assert m.p_conversion == pytest.approx(2 / 3)
+    assert t["removal_effect"].to_dict() == pytest.approx({"a": 0.25, "b": 0.75})
+    # E[value] = 1/6·100 + 1/2·10 = 65/3; RE_value_a = (100/6)/(65/3) = 10/13
+    assert t.loc["a", "removal_effect_value"] == pytest.approx(10 / 13)
+    assert t["value"].sum() == pytest.approx(130.0)
+
+
+def test_markov_same_for_journey_rows_and_aggregated_and_ignores_self_loops(toy):
+    rows = paths_frame([("a>b", 1, 1.0, 0), ("a>b", 1, 1.0, 0), ("b", 0, 0.0, 1), ("a", 0, 0.0, 1)])
+    agg = J.aggregate_paths(rows)
+    r1 = M.markov_attribution(rows).channels.set_index("channel")
+    r2 = M.markov_attribution(agg).channels.set_index("channel")
+    pd.testing.assert_frame_equal(r1, r2)
+    looped = paths_frame([("a>a>b", 2, 2.0, 0), ("b>b", 0, 0.0, 1), ("a", 0, 0.0, 1)])
+    r3 = M.markov_attribution(looped).channels.set_index("channel")
+    assert r3["removal_effect"].to_dict() == pytest.approx(r1["removal_effect"].to_dict())
+
+
+def test_absorption_probabilities_equal_the_limit_of_matrix_powers():
+    rng = np.random.default_rng(1)
+    P = rng.uniform(size=(4, 6))
+    P /= P.sum(axis=1, keepdims=True)
+    Q, R = P[:, :4] * 0.9, P[:, 4:]
+    R = R / R.sum(axis=1, keepdims=True) * (1 - Q.sum(axis=1, keepdims=True))
+    full = np.block([[Q, R], [np.zeros((2, 4)), np.eye(2)]])
+    limit = np.linalg.matrix_power(full, 2000)[:4, 4:]
+    np.testing.assert_allclose(M.absorption_probabilities(Q, R), limit, atol=1e-10)
+
+
+# --------------------------------------------------------------------------- heuristics

@@ -1,0 +1,202 @@
+"""Every branch of the attribution narrative, on small hand-made inputs and results."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from playbook.attribution import narrative as N
+
+from .builders import SINGLE, daily_funnel, result
+
+
+def _with_shares(r, shares: dict[str, dict[str, float]]):
+    """``r`` with hand-made model shares (and the last-touch bias that follows from them)."""
+    from playbook.attribution import compare
+
+    frame = pd.DataFrame(shares).rename_axis("channel")
+    return replace(r, paths=replace(r.paths, shares=frame, bias=compare.last_touch_bias(frame)))
+
+
+# --------------------------------------------------------------------------- inputs present or not
+
+
+def test_paths_only_input_gives_attribution_findings_and_one_tile(paths_only):
+    r = paths_only
+    assert r.funnel is None and r.paths is not None
+    found = N.findings(r)
+    assert len(found) == 2 and "Last touch over-credits b" in found[0] and "<b>a</b> gets the largest share of observed conversions" in found[1]
+    tiles = N.tiles(r)
+    assert [t.label for t in tiles] == ["Top channel (Shapley): a"] and "of observed conversions" in tiles[0].detail
+    assert N.skipped_banner(N.SECTION_FUNNEL) == ("Funnel section skipped: no <code>funnel.csv</code> in the data folder.", "warning")
+    assert N.skipped_banner(N.SECTION_KPI)[0].startswith("KPI monitor skipped")
+    assert N.lookback_banner(r) is None  # paths.csv: no lookback window applied
+    assert "Read as aggregated paths" in " ".join(N.methods(r))
+
+
+def test_funnel_only_input_gives_funnel_findings_and_three_tiles(funnel_only):
+    r = funnel_only
+    found = N.findings(r)
+    assert len(found) == 2 and found[0].startswith("<b>Biggest funnel leak:</b>") and found[1] == "No KPI moved unexpectedly in the last 365 days."
+    assert [t.label for t in N.tiles(r)] == ["Blended CAC", "Blended attributed ROAS", "Alerts (bad news)"]
+    assert N.tiles(r)[2].tone == "good"
+    assert N.skipped_banner(N.SECTION_ATTRIBUTION)[0].startswith("Attribution skipped")
+    assert N.no_alerts_banner(r) == ("No alerts in the last 365 days.", "success")
+    assert "converts worst there" in N.leak_sentence(r) and N.leak_title(r).startswith("Step conversion by channel: the leak is click")
+    assert not any(m.startswith("<b>Journeys") for m in N.methods(r))
+
+
+def test_no_kpi_targets_gives_an_info_banner_and_no_finding(funnel_only):
+    assert N.targets_finding(funnel_only) is None
+    assert N.targets_banner(funnel_only, "kpi_targets.yaml") == ("No KPI targets found (<code>kpi_targets.yaml</code>): targets are not checked.", "info")
+    assert N.targets_banner(funnel_only) == ("No KPI targets found: targets are not checked.", "info")
+
+
+def test_kpi_targets_missed_and_met():
+    missed = result(paths=None, funnel=daily_funnel(), targets={"default": {"cvr": 0.2}})  # true CVR 10%: missed by half
+    assert N.targets_banner(missed) is None
+    assert "<b>2 of 2</b> KPI targets are missed" in N.targets_finding(missed) and "a CVR (-48.7%); b CVR (-49.7%)." in N.targets_finding(missed)
+    assert "; the largest gap is" in N.targets_sentence(missed) and N.targets_title(missed).endswith("2 missed")
+    met = result(paths=None, funnel=daily_funnel(), targets={"default": {"cvr": 0.05}})
+    assert N.targets_finding(met) == "<b>0 of 2</b> KPI targets are missed over the last 28 days."
+    assert N.targets_sentence(met) == "0 of 2 KPI targets are missed over the last 28 days."
+    assert "attributed ROAS" in N.targets_note(met) and "90% sure" in N.targets_note(met)
+
+
+def test_alert_branches_use_the_episodes(funnel_only):
+    ep = pd.DataFrame([
+        {"channel": "a", "metric": "cvr", "direction": "down", "bad": True, "start": pd.Timestamp("2024-02-01"),
+         "end": pd.Timestamp("2024-02-03"), "days": 3, "worst_change": -0.4, "worst_z": -6.0},
+        {"channel": "b", "metric": "ctr", "direction": "up", "bad": False, "start": pd.Timestamp("2024-02-05"),
+         "end": pd.Timestamp("2024-02-05"), "days": 1, "worst_change": 0.3, "worst_z": 5.0},
+    ])
+    r = replace(funnel_only, funnel=replace(funnel_only.funnel, episodes=ep))
+    assert N.alerts_finding(r) == ("<b>1 alert(s)</b> in the last 365 days; the strongest: a CVR -40.0% against expected "
+                                   "on 2024-02-01 to 2024-02-03.")
+    assert N.alerts_sentence(r) == "1 bad-news alert(s) in the last 365 days; the strongest are shown: a CVR -40.0% (01 Feb 2024 to 03 Feb 2024)."
+    assert N.tiles(r)[2].value == "1" and N.tiles(r)[2].tone == "bad"
+    one_day = replace(r, funnel=replace(r.funnel, episodes=ep.assign(end=ep["start"], days=1)))
+    assert N.alerts_finding(one_day).endswith("on 2024-02-01.")
+    assert "4.0 robust standard deviations and at least 20%" in N.alerts_note(r)
+
+
+# --------------------------------------------------------------------------- funnel sentences
+
+
+def test_economics_sentence_branches(funnel_only):
+    assert "attributed ROAS" in N.economics_sentence(funnel_only) and "the least" in N.economics_sentence(funnel_only)
+    assert N.economics_title(funnel_only).endswith("leads")
+    one = result(paths=None, funnel=daily_funnel(channels=("solo",)))
+    assert N.economics_sentence(one).startswith("solo returns") and "leads" not in N.economics_title(one)
+    free = result(paths=None, funnel=daily_funnel(spend=0.0))
+    assert N.economics_sentence(free) == "No channel has spend, so no return on ad spend can be computed."
+
+
+def test_trend_sentence_names_the_likeliest_fall_or_says_it_cannot(funnel_only):
+    assert N.trend_sentence(funnel_only).startswith("Over the last 28 days, sign-up conversion in")
+    t = funnel_only.funnel.trend.assign(prob_cvr_down=np.nan)
+    r = replace(funnel_only, funnel=replace(funnel_only.funnel, trend=t))
+    assert N.trend_sentence(r).startswith("No channel had clicks in both of the last two 28-day windows")
+
+
+# --------------------------------------------------------------------------- attribution sentences
+
+
+def test_closers_to_openers_only_when_the_roles_say_so(paths_only):
+    assert N.roles(paths_only).to_dict() == {"a": "opener", "b": "closer"}
+    s = N.shares_sentence(paths_only)
+    assert s.startswith("The data-driven models move credit from the closers to the openers: last touch gives b")
+    assert "MMM" not in s
+    # the over-credited channel is not a closer (first and last touch give it the same): name the channels instead
+    shares = {"first_touch": {"a": 0.5, "b": 0.5}, "last_touch": {"a": 0.3, "b": 0.7}, "markov": {"a": 0.6, "b": 0.4},
+              "shapley": {"a": 0.6, "b": 0.4}}
+    shares["first_touch"] = {"a": 0.3, "b": 0.7}
+    r = _with_shares(paths_only, shares)
+    assert N.roles(r).to_dict() == {"a": "both", "b": "both"}
+    assert N.shares_sentence(r).startswith("The data-driven models move credit away from b towards a:")
+
+
+def test_models_that_agree_are_said_to_agree():
+    r = result(paths=SINGLE)
+    assert N.shift(r) is None
+    assert N.shares_sentence(r) == "Last touch, Markov and Shapley give every channel a similar share of observed conversions (within 2.0 pp)."
+    assert N.bias_finding(r).startswith("<b>Last touch and the data-driven models agree</b>")
+    assert N.shares_title(r) == "Shapley and last touch give similar shares of observed conversions"
+
+
+def test_shares_title_names_the_shift(paths_only):
+    assert N.shares_title(paths_only) == "Shapley moves credit from b to a compared with last touch"
+
+
+def test_mmm_shares_are_mentioned_only_with_an_mmm():
+    r = result(mmm={"channels": {"a": {"contribution_share": 0.7}, "b": {"contribution_share": 0.3}}})
+    assert r.mmm_given and "mmm" in r.paths.shares
+    assert N.shares_sentence(r).endswith("The MMM's contribution shares are shown beside them (a share of revenue, not of conversions).")
+
+
+def test_top_channel_separated_overlapping_or_alone(paths_only):
+    ci = pd.DataFrame({"channel": ["a", "b"], "low": [60.0, 10.0], "high": [70.0, 20.0], "sd": [1.0, 1.0]})
+    sep = replace(paths_only, paths=replace(paths_only.paths, shapley_ci=ci))
+    assert N.top_separated(sep) is True and "its 90% interval lies above b's." in N.top_finding(sep)
+    ov = replace(paths_only, paths=replace(paths_only.paths, shapley_ci=ci.assign(high=[70.0, 65.0])))
+    assert N.top_separated(ov) is False and "overlaps b's, so the order of the two is not settled" in N.top_finding(ov)
+    alone = result(paths=[("a", 5, 50.0, 5)])
+    assert N.top_separated(alone) is None and N.top_finding(alone).endswith("of 5.")
+
+
+def test_ranking_title_says_whether_markov_agrees(paths_only):
+    assert N.ranking_title(paths_only) == "a gets the most credit by Shapley, b by Markov"
+    credits = {**paths_only.paths.credits, "markov": pd.Series({"a": 9.0, "b": 1.0})}
+    r = replace(paths_only, paths=replace(paths_only.paths, credits=credits))
+    assert N.ranking_title(r) == "a gets the most credit under both data-driven models"
+    assert N.ranking_sentence(r).startswith("Ranked by Shapley credit: a, b.")
+
+
+def test_interval_labels_follow_the_interval_parameter():
+    r = result(interval=0.8)
+    assert N.credit_axis_label(r) == "credited conversions (80% bootstrap interval)"
+    assert "80% intervals" in N.ranking_note(r) and "2 bootstrap replicates" in N.ranking_note(r)
+    assert N.tiles(r)[0].detail.startswith("80% interval")
+
+
+def test_lookback_banner_counts_the_dropped_touches():
+    from playbook import attribution
+
+    tp = pd.DataFrame({"journey_id": ["1", "1", "2"], "timestamp": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-03-01"]),
+                       "channel": ["a", "b", "a"]})
+    cv = pd.DataFrame({"journey_id": ["1"], "timestamp": pd.to_datetime(["2024-03-02"]), "value": [10.0]})
+    r = attribution.analyze(touchpoints=tp, conversions=cv, settings=attribution.Settings(n_bootstrap=2))
+    text, level = N.lookback_banner(r)
+    assert level == "info" and text.startswith("1 of 3 touches were more than 30 days before") and "0 conversion(s) had no touch" in text
+
+
+def test_channel_names_are_escaped():
+    r = result(paths=[("x<y>b", 5, 50.0, 5), ("b", 1, 10.0, 9)])
+    assert "x<y" not in " ".join(N.findings(r)) and "x&lt;y" in " ".join(N.findings(r))
+
+
+def test_appendix_states_the_smoke_run_and_the_warnings(funnel_only, paths_only):
+    smoke = result(paths=None, funnel=daily_funnel(), smoke=True)
+    assert "Smoke run: only the last 180 days were analysed." in N.methods(smoke)[2]
+    assert "Smoke run" not in N.methods(funnel_only)[2]
+    warned = replace(paths_only, warnings=["Shapley <capped>"])
+    assert N.diagnostics(warned)[-1] == "Shapley &lt;capped&gt;"
+    assert N.diagnostics(paths_only)[0].startswith("Journeys: 300; conversions: 75;")
+
+
+@pytest.mark.parametrize("section", N.SECTIONS)
+def test_every_section_has_a_skip_banner(section):
+    text, level = N.skipped_banner(section)
+    assert level == "warning" and "skipped" in text
+
+
+def test_a_shapley_correction_is_a_warning_banner():
+    r = result(paths=[("a", 1000, 1000.0, 9000), ("b", 500, 500.0, 9500), ("a>b", 400, 400.0, 9600)])
+    banners = N.attribution_banners(r)
+    assert len(banners) == 1 and banners[0][1] == "warning" and banners[0][0].startswith("Shapley: in some channel sets the journeys with b")
+    assert r.results()["attribution_meta"]["warnings"] == r.warnings and len(r.warnings) == 1
+    assert N.attribution_banners(result()) == []
+    assert "positive part" in " ".join(N.methods(r))

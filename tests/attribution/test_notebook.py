@@ -1,0 +1,46 @@
+"""The attribution notebook: house layout (static checks) and its paths-only branch run through the CLI."""
+
+import json
+import re
+
+import nbformat
+import pytest
+from conftest import ROOT, run_cli
+
+from playbook.attribution import narrative
+
+from .builders import OPEN_CLOSE, paths_csv
+
+NOTEBOOK = ROOT / "notebooks" / "attribution.ipynb"
+
+
+@pytest.fixture(scope="module")
+def nb():
+    return nbformat.read(NOTEBOOK, as_version=4)
+
+
+def test_the_notebook_is_thin_and_its_headings_are_the_sections(nb):
+    code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+    lines = [ln for src in code for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    assert len(lines) <= 100
+    assert sum(len(re.findall(r"\bf[\"']", src)) for src in code) == 0
+    assert "fmt_" not in "".join(code) and "idxmax" not in "".join(code)
+    headings = [ln[3:].strip() for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")]
+    assert set(narrative.SECTIONS) <= set(headings)
+    assert nb.metadata["playbook"]["consumes"] == ["mmm.json"]
+
+
+@pytest.mark.notebook
+def test_attribution_from_paths_alone(tmp_path):
+    """Only paths.csv: the funnel and KPI sections are skipped with banners, attribution runs."""
+    data, out = tmp_path / "data", tmp_path / "run"
+    data.mkdir()
+    paths_csv(OPEN_CLOSE).to_csv(data / "paths.csv", index=False)
+    res = run_cli("run", "attribution", "--data", str(data), "--out", str(out), "-p", "smoke=true", "-p", "mmm_results=none", timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    saved = json.loads((out / "attribution.json").read_text())
+    assert saved["alerts"] == [] and "funnel" not in saved and set(saved["markov"]) == {"a", "b"}
+    assert saved["meta"]["interval"] == 0.9 and saved["attribution_meta"]["warnings"] == []
+    html = (out / "attribution.html").read_text()
+    assert "Traceback" not in html and "Funnel section skipped" in html and "KPI monitor skipped" in html
+    assert "move credit from the closers to the openers" in html
