@@ -20,20 +20,8 @@ from typing import Any
 import pandas as pd
 
 from playbook import fmt, results
-from playbook import fmt as _fmt
 
 CSS_PATH = Path(__file__).parent / "templates" / "playbook" / "playbook.css"
-
-
-# Transitional aliases: notebooks not yet moved to their subpackage still import these names.
-fmt_number = fmt.number
-fmt_money = fmt.money
-fmt_pct = fmt.pct
-fmt_pp = fmt.pp
-
-
-def fmt_interval(low: float, high: float, fmt=fmt.number, **kwargs: Any) -> str:  # noqa: D103 - transitional alias
-    return _fmt.interval(low, high, fmt, **kwargs)
 
 
 # --------------------------------------------------------------------------- display

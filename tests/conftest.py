@@ -44,11 +44,11 @@ start: str = ""  # first order date to use (ISO date, "" = all)
 '''
 MINIMAL_PARAMS = 'data_dir: str = "."  # data\noutput_dir: str = "."  # out\nsmoke: bool = False  # smoke\n'
 HELLO_BODY = [
-    "from playbook import io, report\nreport.setup()\norders = io.load('orders', data_dir)\n"
+    "from playbook import fmt, io, report\nreport.setup()\norders = io.load('orders', data_dir)\n"
     "if start:\n    orders = orders[orders.order_date >= start]\nassert len(orders), f'no orders on or after {start}'",
     "total = float(orders.revenue.sum())\n"
-    "tiles = [report.Tile('Revenue', report.fmt_money(total), f'{len(orders)} orders')]\n"
-    "report.summary([f'Revenue was {report.fmt_money(total)} ({label}, smoke={smoke}, tags={tags}).'])\n"
+    "tiles = [report.Tile('Revenue', fmt.money(total), f'{len(orders)} orders')]\n"
+    "report.summary([f'Revenue was {fmt.money(total)} ({label}, smoke={smoke}, tags={tags}).'])\n"
     "report.tiles(tiles)",
     "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.bar(orders.customer_id, orders.revenue)\n"
     "ax.set_title('Revenue by customer')\nreport.card('Customer c1 leads.', fig, 'Bars are revenue per order.')",
