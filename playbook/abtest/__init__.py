@@ -22,17 +22,18 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from playbook import mcmc
-from playbook.abtest import checks, decision, frequentist, handoff, models, narrative, plots, posterior, revenue
+from playbook.abtest import checks, decision, frequentist, handoff, models, narrative, plots, posterior, revenue, sequential
 from playbook.abtest.checks import DataCheck, SRMResult
 from playbook.abtest.decision import AAResult, Decision, Plan
 from playbook.abtest.models import RevenueModelResult, SegmentResult
 from playbook.abtest.posterior import DEFAULT_DRAWS, DEFAULT_PRIOR, ConversionResult
 from playbook.abtest.revenue import CupedResult
+from playbook.abtest.sequential import SequentialResult
 from playbook.results import DataWarning
 
 __all__ = [
     "ABTestResult", "analyze", "DEFAULT_SETTINGS", "DEFAULT_DRAWS",
-    "checks", "decision", "frequentist", "handoff", "models", "narrative", "plots", "posterior", "revenue",
+    "checks", "decision", "frequentist", "handoff", "models", "narrative", "plots", "posterior", "revenue", "sequential",
 ]
 
 #: Sampling of the revenue and segment models: PyMC's own NUTS compiles in seconds on a busy machine.
@@ -108,6 +109,7 @@ class ABTestResult:
     expected_split: dict = field(default_factory=dict)
     settings: mcmc.Settings | None = None
     warnings: list[DataWarning] = field(default_factory=list)
+    sequential: SequentialResult | None = None
 
     @property
     def variants(self) -> list[str]:
@@ -152,8 +154,11 @@ class ABTestResult:
             "srm": {"p_value": srm.p_value, "detected": srm.detected, "statistic": srm.statistic, "alpha": srm.alpha,
                     "observed": srm.observed, "expected": srm.expected},
             "data_check": {"passed": dc.passed, "min_conversions": dc.min_conversions_found, "days": dc.days_found, "reasons": dc.reasons},
-            "decision": {"action": dec.action, "variant": dec.variant, "reason": narrative.decision_reason(dec)},
+            "decision": {"action": dec.action, "variant": dec.variant, "reason": narrative.decision_reason(dec),
+                         "rule": dec.rule, "days_left": dec.days_left, "kind": dec.kind},
         }
+        if self.sequential is not None:
+            out["sequential"] = self.sequential.as_dict()
         rev = self.revenue
         if rev is not None:
             r = {"method": rev["method"], "cap": rev.get("cap"), "variants": variants_json(rev["variants"], "revenue_per_unit")}
@@ -181,7 +186,7 @@ class ABTestResult:
         if self.aa:
             out["aa_simulation"] = [
                 {"looks": r.looks, "false_ship_rate": r.false_ship_rate, "false_ship_rate_se": r.false_ship_rate_se, "stop_rate": r.stop_rate,
-                 "n_sims": r.n_sims, "units_per_arm": r.units_per_arm, "rate": r.rate}
+                 "n_sims": r.n_sims, "units_per_arm": r.units_per_arm, "rate": r.rate, "rule": r.rule, "nominal": r.nominal}
                 for r in self.aa
             ]
         if lift_test is not None:
@@ -207,8 +212,10 @@ def analyze(
     n_draws: int = DEFAULT_DRAWS,
     settings: mcmc.Settings | None = DEFAULT_SETTINGS,
     aa_sims: int = 200,
-    aa_looks: int = 14,
+    aa_looks: int = 0,
     seed: int = 0,
+    sequential_alpha: float = sequential.DEFAULT_ALPHA,
+    sequential_tuning: float = sequential.DEFAULT_TUNING,
 ) -> ABTestResult:
     """Run the whole A/B/n analysis on unit-level ``experiment`` or aggregated ``summary`` data.
 
@@ -216,7 +223,10 @@ def analyze(
     revenue from the sums (normal approximation) when ``revenue_sum``/``revenue_sum_sq`` exist.
     ``segments=None`` picks :func:`~playbook.abtest.checks.default_segments`; an empty list skips the
     segment model. ``aa_sims`` = 0 skips the A/A simulation; ``settings=None`` skips the PyMC models.
-    ``interval`` is the mass of every credible interval.
+    ``interval`` is the mass of every credible interval. The always-valid intervals (``sequential_alpha``,
+    ``sequential_tuning``) decide before the planned sample is reached (see
+    :func:`~playbook.abtest.decision.decide`). The A/A simulation reads each simulated test ``aa_looks``
+    times (0: once a day of the experiment, 14 without assignment times).
     """
     source = "experiment" if experiment is not None else "experiment_summary"
     counts = checks.arm_counts(experiment, summary)
@@ -257,8 +267,10 @@ def analyze(
 
     guard_table = None if rev is None else rev.get("capped", rev["variants"])
     guardrail = None if guard_table is None else {r["variant"]: 1.0 - r["prob_beats_control"] for r in guard_table.to_dict(orient="records") if r["variant"] != control}
-    dec = decision.decide(conversion.table, control, prob_threshold, loss_threshold, mde, srm, data_check, guardrail)
+    guard_moments = moments.get("capped", moments.get("raw"))
+    seq = sequential.analyze(counts, control, guard_moments, sequential_alpha, sequential_tuning)
     plan_ = decision.plan(counts, control, mde, prob_threshold, days=days) if mde > 0 else None
+    dec = decision.decide(conversion.table, control, prob_threshold, loss_threshold, mde, srm, data_check, guardrail, plan_, seq)
     allocation = decision.thompson_allocation(dict(zip(conversion.table["variant"], conversion.table["prob_best"])))
     over_time = posterior.posterior_over_time(experiment, control, prior, interval, seed=seed) if has_time else None
 
@@ -273,8 +285,14 @@ def analyze(
     if aa_sims > 0:
         rate = float(counts.loc[0, "conversions"] / counts.loc[0, "units"])
         per_arm = int(counts["units"].min())
-        for looks in dict.fromkeys((1, max(1, aa_looks))):
-            aa.append(decision.aa_false_ship_rate(rate, per_arm, aa_sims, looks, len(names), prob_threshold, loss_threshold, mde, prior, seed))
+        daily = aa_looks if aa_looks > 0 else (int(days) if days else 14)
+        args = (rate, per_arm, aa_sims)
+        kw = {"n_arms": len(names), "prob_threshold": prob_threshold, "loss_threshold": loss_threshold, "mde": mde, "prior": prior,
+              "seed": seed, "alpha": sequential_alpha, "tuning": sequential_tuning}
+        aa.append(decision.aa_false_ship_rate(*args, looks=1, **kw))
+        if daily > 1:
+            aa.append(decision.aa_false_ship_rate(*args, looks=daily, **kw))
+        aa.append(decision.aa_false_ship_rate(*args, looks=max(1, daily), rule=decision.RULE_SEQUENTIAL, **kw))
     first = last = None
     if has_time:
         first, last = (f"{experiment['assigned_at'].min():%Y-%m-%d}", f"{experiment['assigned_at'].max():%Y-%m-%d}")
@@ -283,4 +301,5 @@ def analyze(
         rev, revenue_model, cuped_result, segment_result, freq, aa, first, last,
         interval=interval, prob_threshold=prob_threshold, loss_threshold=loss_threshold, mde=mde,
         revenue_cap_quantile=revenue_cap_quantile, expected_split=dict(expected_split or {}), settings=settings,
+        sequential=seq,
     )

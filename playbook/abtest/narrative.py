@@ -107,11 +107,48 @@ def decision_reason(d: dec.Decision) -> str:
         target = f"an uplift of at least {fmt.pct(f['mde'], 1)}" if f["mde"] > 0 else "any uplift"
         return (f"No variant is likely to deliver {target}: the strongest, {f['leader']}, beats {c} with "
                 f"{fmt.prob(f['prob_beats_control'])} probability and reaches the target with {fmt.prob(f['prob_uplift_above_mde'])}; keep {c}.")
+    if d.kind in (dec.SEQ_SHIP, dec.SEQ_KEEP, dec.SEQ_HARM, dec.SEQ_GUARDRAIL):
+        return _sequential_reason(d)
     if d.kind == dec.LEADING:
         return (f"{v} leads ({fmt.prob(f['prob_beats_control'])} probability of beating {c}, expected loss "
                 f"{fmt.pct(f['expected_loss_relative'], 2)} of {c}'s rate) but has not yet reached {fmt.pct(f['prob_threshold'], 0)} "
                 f"with a loss below {fmt.pct(f['loss_threshold'], 2)}.")
     raise ValueError(f"unknown decision kind {d.kind!r}")
+
+
+def sequential_label(alpha: float) -> str:
+    """``'always-valid 95% interval'``."""
+    return f"always-valid {fmt.mass(1 - alpha)} interval"
+
+
+def _seq_interval(f: dict, prefix: str = "sequential") -> str:
+    if fmt.is_finite(f.get(f"{prefix}_uplift")):
+        return uplift_text(f[f"{prefix}_uplift"], f[f"{prefix}_low"], f[f"{prefix}_high"])
+    return f"{fmt.pp(f[f'{prefix}_abs'], 2)} {fmt.interval(f[f'{prefix}_abs_low'], f[f'{prefix}_abs_high'], fmt.pp, digits=2)}"
+
+
+def days_left_text(days_left) -> str:
+    """``'88 more days'``, or what is missing when the traffic per day is unknown."""
+    if days_left is None or not fmt.is_finite(days_left):
+        return "an unknown number of days (no assignment times)"
+    return fmt.plural(round(float(days_left)), "more day", "more days")
+
+
+def _sequential_reason(d: dec.Decision) -> str:
+    f, c, v = d.figures, d.control, d.variant
+    label = sequential_label(f["sequential_alpha"])
+    sample = f"{fmt.count(f['units_per_arm_now'])} of the planned {fmt.count(f['units_per_arm_needed'])} units per variant"
+    if d.kind == dec.SEQ_SHIP:
+        return (f"{v} beats {c} on the {label}, {_seq_interval(f)} conversion uplift, which stays valid however often the test "
+                f"is read: ship before the planned sample ({sample}).")
+    if d.kind == dec.SEQ_GUARDRAIL:
+        return (f"{v} converts better than {c} on the {label} ({_seq_interval(f)}) but its revenue per unit is lower on the same "
+                f"kind of interval ({_seq_interval(f, 'revenue')}): check the revenue guardrail before shipping.")
+    if d.kind == dec.SEQ_HARM:
+        return (f"Every variant converts worse than {c} on the {label} (the best, {f['leader']}: {_seq_interval(f)}): stop and keep {c}.")
+    return (f"{v} leads ({_seq_interval(f)} conversion uplift on the {label}, which still includes zero; P(beats {c}) "
+            f"{fmt.prob(f['prob_beats_control'])}), and the test has {sample}: keep testing for about {days_left_text(d.days_left)} "
+            "to the planned sample, or until the always-valid interval clears zero.")
 
 
 def decision_banner(r: ABTestResult) -> tuple[str, str]:
@@ -492,9 +529,13 @@ def methods(r: ABTestResult) -> dict:
         ("Uplift intervals", "Exact: from the CDF of the uplift, a 1-D integral over the control's rate, tabulated on a fine grid "
                              f"(the daily intervals over time use {fmt.count(20_000)} seeded draws)."),
         ("Expected loss", "E[max over variants − chosen variant]: conversion given up, on average, by choosing a variant; relative = ÷ control's rate."),
-        ("Decision rule", f"ship if P(beats {c}) ≥ {fmt.pct(r.prob_threshold, 1)} and relative expected loss ≤ {fmt.pct(r.loss_threshold, 2)}, "
+        ("Decision rule", f"Once the planned sample is reached (fixed horizon): ship if P(beats {c}) ≥ {fmt.pct(r.prob_threshold, 1)} and relative expected loss ≤ {fmt.pct(r.loss_threshold, 2)}, "
                           "unless capped revenue is worse with that certainty; stop if every variant is very unlikely "
                           f"(≤ {fmt.pct(1 - r.prob_threshold, 0)}) to reach the MDE of {fmt.pct(r.mde, 0, signed=True)}; SRM stops the test; too little data keeps it running."),
+        ("Sequential rule", (f"Before the planned sample: ship only when the {sequential_label(r.sequential.alpha)} of the uplift "
+                             "(asymptotic confidence sequence, Waudby-Smith et al. 2021; relative uplift by the delta method) lies above zero, "
+                             f"tightest at {fmt.count(r.sequential.tuning)} units in all (tuning value N*); stop when every variant's lies below "
+                             "zero; otherwise keep testing.") if r.sequential is not None else "not computed"),
         ("Sample-ratio check", f"Pearson chi-square of units per variant against {split}, flagged at p < {r.srm.alpha:g}."),
         ("Minimum data", f"At least {fmt.count(r.data_check.min_conversions_required)} conversions per variant and {fmt.days(r.data_check.days_required)} of data."),
     ]
@@ -537,37 +578,53 @@ def frequentist_sentence(r: ABTestResult) -> str:
                    "test (and the interval) can disagree with it near the threshold.")
 
 
-def _aa_single_and_peek(r: ABTestResult):
-    single = next((a for a in r.aa if a.looks == 1), r.aa[0])
-    peek = max(r.aa, key=lambda a: a.looks)
-    return single, peek
+def _aa(r: ABTestResult):
+    """(fixed horizon with one look, fixed horizon read daily or None, sequential read daily or None)."""
+    fixed = [a for a in r.aa if a.rule == dec.RULE_FIXED]
+    single = next((a for a in fixed if a.looks == 1), fixed[0] if fixed else r.aa[0])
+    daily = max((a for a in fixed if a.looks > 1), key=lambda a: a.looks, default=None)
+    seq_ = next((a for a in r.aa if a.rule == dec.RULE_SEQUENTIAL), None)
+    return single, daily, seq_
 
 
 def aa_sentence(r: ABTestResult) -> str:
-    single, peek = _aa_single_and_peek(r)
-    text = (f"On {fmt.count(single.n_sims)} simulated A/A tests of this size (no real difference), the decision rule ships a variant "
+    """The false-ship rates of both rules, as simulated (one look; read daily and stopped at the first call)."""
+    single, daily, seq_ = _aa(r)
+    text = (f"On {fmt.count(single.n_sims)} simulated A/A tests of this size (no real difference), the Bayesian rule ships a variant "
             f"{fmt.pct(single.false_ship_rate, 1)} of the time with one look at the end")
-    if peek.looks > 1:
-        return text + f", and {fmt.pct(peek.false_ship_rate, 1)} when checked {fmt.count(peek.looks)} times and stopped at the first call."
+    if daily is not None:
+        text += f", and {fmt.pct(daily.false_ship_rate, 1)} when read {fmt.count(daily.looks)} times and stopped at the first call"
+    if seq_ is not None:
+        text += (f"; the sequential rule, read {fmt.count(seq_.looks)} times, ships {fmt.pct(seq_.false_ship_rate, 1)} "
+                 f"(nominal at most {fmt.pct(seq_.nominal, 0)}" + (", within it" if seq_.false_ship_rate <= seq_.nominal else ", above it") + ")")
     return text + "."
 
 
 def aa_title(r: ABTestResult) -> str:
-    single, peek = _aa_single_and_peek(r)
+    single, daily, seq_ = _aa(r)
     text = f"False winners: {fmt.pct(single.false_ship_rate, 0)} with one look"
-    return text + (f", {fmt.pct(peek.false_ship_rate, 0)} with {fmt.count(peek.looks)} looks" if peek.looks > 1 else "")
+    if daily is not None:
+        text += f", {fmt.pct(daily.false_ship_rate, 0)} with {fmt.count(daily.looks)} looks"
+    if seq_ is not None:
+        text += f"; sequential {fmt.pct(seq_.false_ship_rate, 0)}"
+    return text
+
+
+def aa_labels(r: ABTestResult) -> list[str]:
+    """The bar labels of the A/A chart: rule and looks."""
+    return [f"{'sequential' if a.rule == dec.RULE_SEQUENTIAL else 'Bayesian'}, {fmt.plural(a.looks, 'look')}" for a in r.aa]
 
 
 def aa_note(r: ABTestResult) -> str:
     """How to read the A/A chart: the simulated single-look rate against the nominal rate per comparison."""
-    single, _ = _aa_single_and_peek(r)
+    single, _, _ = _aa(r)
     comparisons = len(r.treated)
     nominal = 1 - r.prob_threshold
     return (f"Each simulated test has {fmt.count(single.units_per_arm)} units per variant and the control's conversion rate "
-            f"({fmt.pct(single.rate, 2)}) in every arm, so every 'ship' is a false winner. The rule's nominal error is "
+            f"({fmt.pct(single.rate, 2)}) in every arm, so every 'ship' is a false winner. The Bayesian rule's nominal error is "
             f"{fmt.pct(nominal, 0)} per comparison ({fmt.plural(comparisons, 'variant')} against the control); with one look the "
-            f"simulation gives {fmt.pct(single.false_ship_rate, 1)} ± {fmt.pct(2 * single.false_ship_rate_se, 1)}. "
-            "Bars show ±2 standard errors of the simulation.")
+            f"simulation gives {fmt.pct(single.false_ship_rate, 1)} ± {fmt.pct(2 * single.false_ship_rate_se, 1)}. The sequential "
+            "rule's always-valid intervals hold their error rate however often they are read. Bars show ±2 standard errors of the simulation.")
 
 
 def diagnostics_table(r: ABTestResult) -> dict | None:
@@ -618,7 +675,7 @@ def brief(r: ABTestResult) -> list[dict]:
     return [{
         "kind": "ab_decision",
         "action": d.action,
-        "decision": action_label(d)[0].upper() + action_label(d)[1:],
+        "decision": brief_decision(d),
         "evidence": f"{v} vs {r.control}: conversion uplift {uplift_text(row['uplift_mean'], row['uplift_hdi_low'], row['uplift_hdi_high'])} "
                     f"({ci(r)}), P(beats {r.control}) {fmt.prob(row['prob_beats_control'])}",
         "risk": "; ".join(risks) or "none flagged",
@@ -628,6 +685,17 @@ def brief(r: ABTestResult) -> list[dict]:
         "low": _finite(row["uplift_hdi_low"]),
         "high": _finite(row["uplift_hdi_high"]),
     }]
+
+
+def brief_decision(d: dec.Decision) -> str:
+    """``'Ship B'``, ``'Stop: keep A'``, ``'Keep testing B: 88 more days to the planned sample'``."""
+    if d.action == "ship":
+        return f"Ship {d.variant}"
+    if d.action == "stop":
+        return f"Stop: keep {d.control}"
+    if d.days_left is not None and fmt.is_finite(d.days_left):
+        return f"Keep testing {d.variant}: {days_left_text(d.days_left)} to the planned sample"
+    return f"Keep testing {d.variant}"
 
 
 def _finite(x) -> float | None:

@@ -152,7 +152,7 @@ def plot_allocation(allocation: Mapping[str, float], title: str, colors: Mapping
     return fig
 
 
-def plot_false_ship(rows: pd.DataFrame, title: str) -> Figure:
+def plot_false_ship(rows: pd.DataFrame, title: str, labels: list[str] | None = None) -> Figure:
     """False-ship rate of the decision rule in A/A simulations, by number of looks (with ±2 SE)."""
     fig, ax = plt.subplots(figsize=(9.0, 3.4))
     x = np.arange(len(rows))
@@ -161,7 +161,7 @@ def plot_false_ship(rows: pd.DataFrame, title: str) -> Figure:
     ax.bar(x, rate, color=theme.COLORS["bad"], alpha=0.8, yerr=[np.minimum(err, rate), err], capsize=4)
     for xi, r in zip(x, rows["false_ship_rate"]):
         ax.annotate(fmt.pct(r, 1), (xi, r), xytext=(8, 4), textcoords="offset points")
-    ax.set_xticks(x, [f"{n} look{'s' if n > 1 else ''}" for n in rows["looks"]])
+    ax.set_xticks(x, labels or [fmt.plural(n, "look") for n in rows["looks"]])
     theme.pct_axis(ax, "y")
     ax.set_ylabel("Share of A/A tests shipped")
     ax.set_xlabel("How often the results were checked during the test")
@@ -215,4 +215,4 @@ def allocation(r) -> Figure:
 
 def false_ship(r) -> Figure:
     """The A/A simulation's false-ship rates."""
-    return plot_false_ship(pd.DataFrame([vars(a) for a in r.aa]), narrative.aa_title(r))
+    return plot_false_ship(pd.DataFrame([vars(a) for a in r.aa]), narrative.aa_title(r), narrative.aa_labels(r))

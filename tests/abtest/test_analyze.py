@@ -58,7 +58,8 @@ def test_demo_full_analysis_recovers_revenue_and_segments(demo):
     exp, truth = demo
     res = abtest.analyze(exp, control="A", settings=mcmc.Settings(draws=300, tune=300, chains=2, sampler="pymc"), n_draws=50_000, aa_sims=0, seed=7, interval=0.95)
     assert not res.srm.detected and res.data_check.passed
-    assert (res.decision.action, res.decision.variant) == ("ship", "B")
+    # issue 11: 7,915 units per arm of a planned ~33,200 → the always-valid interval decides, and it includes zero
+    assert (res.decision.action, res.decision.variant, res.decision.rule) == ("keep testing", "B", "sequential")
     model = res.revenue["variants"].set_index("variant")
     capped = res.revenue["capped"].set_index("variant")
     raw = res.revenue["raw"].set_index("variant")
@@ -88,3 +89,31 @@ def test_srm_demo_is_flagged_and_stops():
     assert res.srm.detected and res.srm.p_value < 0.001
     assert res.decision.action == "stop" and "sample-ratio" in narrative.decision_reason(res.decision)
 
+
+
+def test_demo_decision_agrees_with_the_plan(demo):
+    """Issue 11: the demo's B leads (P(beats A) 99 %) but has a quarter of the planned sample; read daily, only the
+    always-valid interval may ship, and it includes zero, so: keep testing, with the plan's days left."""
+    exp, _ = demo
+    res = abtest.analyze(exp, control="A", settings=None, n_draws=20_000, aa_sims=0)
+    d, p = res.decision, res.plan
+    assert p.units_per_arm_now < p.units_per_arm_needed and p.units_per_arm_needed == pytest.approx(33_200, rel=0.01)
+    assert (d.action, d.variant, d.rule) == ("keep testing", "B", "sequential")
+    assert d.days_left == pytest.approx(p.days_to_decision) and d.days_left == pytest.approx(88, abs=1)
+    out = res.results()
+    assert out["decision"]["rule"] == "sequential" and out["decision"]["days_left"] == pytest.approx(d.days_left)
+    b = out["sequential"]["variants"]["B"]
+    assert b["significant"] is False and b["uplift_low"] < 0 < b["uplift_high"] and out["sequential"]["tuning"] == 5000.0
+    assert "88 more days" in out["decision"]["reason"] and out["brief"][0]["decision"] == "Keep testing B: 88 more days to the planned sample"
+    # the Bayesian rule alone would have shipped B: the old report's call
+    assert decision.decide(res.conversion.table, "A").action == "ship"
+
+
+def test_demo_aa_simulation_reads_daily_and_shows_both_rules(demo):
+    exp, _ = demo
+    res = abtest.analyze(exp, control="A", settings=None, n_draws=20_000, aa_sims=40, seed=2)
+    rules = [(a.rule, a.looks) for a in res.aa]
+    assert rules == [("fixed horizon", 1), ("fixed horizon", 28), ("sequential", 28)]
+    fixed_daily, seq_daily = res.aa[1], res.aa[2]
+    assert seq_daily.false_ship_rate <= seq_daily.nominal and fixed_daily.false_ship_rate > seq_daily.false_ship_rate
+    assert [r["rule"] for r in res.results()["aa_simulation"]] == ["fixed horizon", "fixed horizon", "sequential"]

@@ -17,7 +17,12 @@ from .factory import FAILED, build, from_summary, with_aa, with_revenue_model, w
 
 @pytest.fixture(scope="module")
 def shipped():
-    return build()  # B converts 12% against 10% on 4,000 units per arm: ship B
+    return build(mde=0.3)  # B converts 12% against 10% on 4,000 units per arm, the plan (for +30%) reached: ship B
+
+
+@pytest.fixture(scope="module")
+def early():
+    return build()  # the same test sized for +5%: far from the planned sample, the sequential rule keeps testing
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +106,7 @@ def test_summary_only_input_has_no_days_no_over_time_no_revenue_no_segments(summ
     text, _ = narrative.data_check_banner(r)
     assert text.endswith("per variant.")
     assert "To detect a +5% uplift needs about" in narrative.plan_sentence(r)  # no days: no days left
+    assert r.decision.rule == dec.RULE_SEQUENTIAL and "unknown number of days" in narrative.decision_reason(r.decision)
 
 
 def test_other_variants_are_listed_with_their_intervals(summary_only, shipped):
@@ -190,12 +196,12 @@ def test_segment_intervals_overlap_or_not(shipped):
 # --------------------------------------------------------------------------- plan, allocation, lift test
 
 
-def test_plan_sentence_branches(shipped):
-    assert "about <b>" in narrative.plan_sentence(shipped) and "days more</b>" in narrative.plan_sentence(shipped)
+def test_plan_sentence_branches(shipped, early):
+    assert "about <b>" in narrative.plan_sentence(early) and "days more</b>" in narrative.plan_sentence(early)
     done = replace(shipped, plan=Plan(0.05, 1000, 4000, 286.0, 0.0))
     assert narrative.plan_sentence(done).startswith("The test already has the 1,000 units per variant needed")
     assert narrative.plan_sentence(replace(shipped, plan=None)) == ""
-    assert "Chance of 95% certainty: 80%" in narrative.plan_sentence(shipped)
+    assert "Chance of 95% certainty: 80%" in narrative.plan_sentence(early)
 
 
 def test_allocation_names_the_leaning(shipped):
@@ -226,7 +232,7 @@ def test_aa_note_states_the_simulated_rate_not_a_typed_multiple(shipped):
     r = with_aa(shipped, single=0.045, peek=0.155, looks=28)
     note = narrative.aa_note(r)
     assert "4.5%" in note and "×" not in note and "5% per comparison (1 variant against the control)" in note
-    assert narrative.aa_sentence(r).endswith("and 15.5% when checked 28 times and stopped at the first call.")
+    assert narrative.aa_sentence(r).endswith("and 15.5% when read 28 times and stopped at the first call.")
     assert narrative.aa_title(r) == "False winners: 4% with one look, 16% with 28 looks"
     single = with_aa(shipped, peek=None)
     assert narrative.aa_sentence(single).endswith("with one look at the end.") and narrative.aa_title(single) == "False winners: 4% with one look"
@@ -264,3 +270,60 @@ def test_variant_names_are_escaped():
 
 def test_srm_check_fixture_sanity():
     assert srm_check({"A": 4000, "B": 3600}).detected
+
+
+# --------------------------------------------------------------------------- the sequential rule
+
+
+def _sd(kind, action="keep testing", variant="B", days_left=88.5, **figures):
+    base = {"sequential_alpha": 0.05, "sequential_tuning": 5000.0, "units_per_arm_needed": 33_197, "units_per_arm_now": 7915,
+            "sequential_uplift": 0.102, "sequential_low": -0.033, "sequential_high": 0.236, "sequential_abs": 0.013,
+            "sequential_abs_low": -0.003, "sequential_abs_high": 0.03, "days_left": days_left}
+    d = _d(kind, action, variant, **{**base, **figures})
+    return replace(d, rule=dec.RULE_SEQUENTIAL, days_left=days_left if action == "keep testing" else None)
+
+
+def test_sequential_reasons_state_the_always_valid_interval_and_the_plan():
+    keep = _sd(dec.SEQ_KEEP)
+    text = narrative.decision_reason(keep)
+    assert "+10.2% [-3.3%, +23.6%] conversion uplift on the always-valid 95% interval, which still includes zero" in text
+    assert "7,915 of the planned 33,197 units per variant" in text and "about 88 more days" in text
+    assert narrative.brief_decision(keep) == "Keep testing B: 88 more days to the planned sample"
+    no_days = _sd(dec.SEQ_KEEP, days_left=None)
+    assert "unknown number of days" in narrative.decision_reason(no_days) and narrative.brief_decision(no_days) == "Keep testing B"
+    ship = narrative.decision_reason(_sd(dec.SEQ_SHIP, "ship"))
+    assert ship.startswith("B beats A on the always-valid 95% interval") and "ship before the planned sample" in ship
+    guard = narrative.decision_reason(_sd(dec.SEQ_GUARDRAIL, revenue_uplift=-0.1, revenue_low=-0.2, revenue_high=-0.01,
+                                          revenue_abs=-1.0, revenue_abs_low=-2.0, revenue_abs_high=-0.1))
+    assert "revenue per unit is lower on the same kind of interval (-10.0% [-20.0%, -1.0%])" in guard
+    harm = narrative.decision_reason(_sd(dec.SEQ_HARM, "stop", "A", leader="B"))
+    assert harm.startswith("Every variant converts worse than A") and harm.endswith("stop and keep A.")
+    assert narrative.brief_decision(_sd(dec.SEQ_HARM, "stop", "A", leader="B")) == "Stop: keep A"
+
+
+def test_sequential_interval_of_a_zero_conversion_control_is_absolute():
+    d = _sd(dec.SEQ_SHIP, "ship", sequential_uplift=float("nan"), sequential_abs=0.012, sequential_abs_low=0.004, sequential_abs_high=0.02)
+    assert "+1.20 pp [+0.40 pp, +2.00 pp]" in narrative.decision_reason(d)
+
+
+def test_aa_sentence_compares_both_rules_read_daily(shipped):
+    from playbook.abtest.decision import AAResult
+
+    aa = [AAResult(0.045, 0.01, 0.1, 200, 1, 8000, 0.13), AAResult(0.155, 0.02, 0.3, 200, 28, 8000, 0.13),
+          AAResult(0.02, 0.01, 0.0, 200, 28, 8000, 0.13, dec.RULE_SEQUENTIAL, 0.05)]
+    r = replace(shipped, aa=aa)
+    text = narrative.aa_sentence(r)
+    assert "the Bayesian rule ships a variant 4.5% of the time with one look" in text and "15.5% when read 28 times" in text
+    assert text.endswith("the sequential rule, read 28 times, ships 2.0% (nominal at most 5%, within it).")
+    assert narrative.aa_labels(r) == ["Bayesian, 1 look", "Bayesian, 28 looks", "sequential, 28 looks"]
+    above = replace(shipped, aa=aa[:2] + [replace(aa[2], false_ship_rate=0.08)])
+    assert "above it" in narrative.aa_sentence(above) and narrative.aa_title(above).endswith("sequential 8%")
+
+
+def test_the_demo_like_case_keeps_testing_with_the_days_left(early, shipped):
+    """Small test, clear Bayesian lead, plan far away: the sequential rule keeps testing (the fixed rule would ship)."""
+    assert early.decision.rule == dec.RULE_SEQUENTIAL and early.decision.action == "keep testing"
+    assert early.decision.days_left == pytest.approx(early.plan.days_to_decision) and early.decision.days_left > 100
+    assert shipped.decision.rule == dec.RULE_FIXED and shipped.decision.action == "ship"
+    assert "Sequential rule" in dict(narrative.methods(early)["frame"].values)
+    assert narrative.decision_banner(early)[1] == "info" and "always-valid" in narrative.tiles(early)[0].detail
