@@ -7,7 +7,7 @@ the sentence that explains it is :func:`playbook.abtest.narrative.decision_reaso
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +31,7 @@ SEQ_SHIP = "sequential ship"
 SEQ_KEEP = "sequential keep testing"
 SEQ_HARM = "sequential harm"
 SEQ_GUARDRAIL = "sequential revenue guardrail"
+BROKEN = "broken arm"
 
 #: ``Decision.rule``: which rule made the call.
 RULE_SEQUENTIAL = "sequential"
@@ -65,6 +66,7 @@ def decide(
     guardrail_prob_worse: Mapping[str, float] | None = None,
     plan: Plan | None = None,
     sequential: seq.SequentialResult | None = None,
+    broken: Sequence[str] = (),
 ) -> Decision:
     """The decision on the conversion ``table`` (from :func:`~playbook.abtest.posterior.conversion_analysis`).
 
@@ -74,6 +76,7 @@ def decide(
     testing, with the days left to the planned sample. Valid however often the report is read.
     Once the planned sample is reached (or without a plan), the **fixed-horizon** Bayesian rule:
 
+    A variant in ``broken`` (no conversions, or no revenue recorded) is never shipped: the call is keep testing.
     In order: a detected SRM → **stop** (results untrustworthy); too little data → **keep
     testing**; a variant with P(beats control) ≥ ``prob_threshold`` and relative expected loss
     ≤ ``loss_threshold`` (the "threshold of caring", a share of the control's rate) → **ship** the
@@ -110,8 +113,12 @@ def decide(
     if data_check is not None and not data_check.passed:
         return made("keep testing", leader, TOO_EARLY, figures(leader, reasons=list(data_check.reasons)))
     if before_plan:
-        return _sequential_call(t, treated, sequential, figures, made)
+        return _sequential_call(t, treated, sequential, figures, made, broken)
     ok = [v for v in treated if t.loc[v, "prob_beats_control"] >= prob_threshold and t.loc[v, "expected_loss_relative"] <= loss_threshold]
+    if ok and all(v in broken for v in ok):
+        best = min(ok, key=lambda v: t.loc[v, "expected_loss"])
+        return made("keep testing", best, BROKEN, figures(best))
+    ok = [v for v in ok if v not in broken]
     if ok:
         best = min(ok, key=lambda v: t.loc[v, "expected_loss"])
         worse = (guardrail_prob_worse or {}).get(best, 0.0)
@@ -129,10 +136,14 @@ def _seq_figures(s: seq.SequentialInterval, prefix: str = "sequential") -> dict:
             f"{prefix}_abs": s.abs_diff, f"{prefix}_abs_low": s.abs_low, f"{prefix}_abs_high": s.abs_high}
 
 
-def _sequential_call(t: pd.DataFrame, treated: list[str], sequential: seq.SequentialResult, figures, made) -> Decision:
+def _sequential_call(t: pd.DataFrame, treated: list[str], sequential: seq.SequentialResult, figures, made, broken=()) -> Decision:
     """The sequential rule (before the planned sample): ship above zero, stop when all below, else keep testing."""
     conv = sequential.variants
     winners = [v for v in treated if conv[v].direction > 0]
+    if winners and all(v in broken for v in winners):
+        best = max(winners, key=lambda v: conv[v].abs_low)
+        return made("keep testing", best, BROKEN, figures(best, **_seq_figures(conv[best])))
+    winners = [v for v in winners if v not in broken]
     if winners:
         best = max(winners, key=lambda v: conv[v].abs_low)
         rev = (sequential.revenue or {}).get(best)

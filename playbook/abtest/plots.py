@@ -194,7 +194,12 @@ def rates(r) -> Figure:
 def uplift(r) -> Figure:
     """The conversion uplift of every treated variant against the control."""
     t = r.conversion.table
-    return plot_uplift_forest(t[t["variant"] != r.control], "variant", narrative.uplift_title(r), r.mde, colors=_colors(r), interval=r.interval)
+    t = t[t["variant"] != r.control]
+    if narrative.zero_control(r):  # no control rate to be relative to: absolute differences, no relative MDE
+        t = t.assign(uplift_mean=t["uplift_abs_mean"], uplift_hdi_low=t["uplift_abs_hdi_low"], uplift_hdi_high=t["uplift_abs_hdi_high"])
+        return plot_uplift_forest(t, "variant", narrative.uplift_title(r), colors=_colors(r), interval=r.interval,
+                                  xlabel=f"Absolute difference in conversion rate vs {r.control}")
+    return plot_uplift_forest(t, "variant", narrative.uplift_title(r), r.mde, colors=_colors(r), interval=r.interval)
 
 
 def revenue(r) -> Figure:

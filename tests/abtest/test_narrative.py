@@ -52,6 +52,7 @@ def test_every_decision_rule_has_its_reason():
     assert "any uplift" in narrative.decision_reason(_d(dec.FUTILE, "stop", "A", leader="B", mde=0.0))
     leading = narrative.decision_reason(_d(dec.LEADING))
     assert leading.startswith("B leads (97% probability") and "not yet reached 95% with a loss below 0.50%" in leading
+    assert "its data are broken" in narrative.decision_reason(_d(dec.BROKEN))
     with pytest.raises(ValueError, match="unknown decision kind"):
         narrative.decision_reason(_d("coin toss"))
 
@@ -150,29 +151,54 @@ def test_rates_sentence_names_the_most_likely_best(summary_only):
 # --------------------------------------------------------------------------- revenue
 
 
-def test_revenue_views_and_sentence_without_the_model(shipped):
-    views = narrative.revenue_views(shipped)
-    assert list(views["view"]) == ["Raw average (normal approximation)", "Capped at $143 (p99 of buyers)", "Capped + CUPED (pre-period revenue)"] \
-        or views["view"].iloc[1].startswith("Capped at $")
-    assert narrative.revenue_sentence(shipped).startswith("The raw-average view (normal approximation) puts B first")
-    assert narrative.revenue_sentence(shipped).endswith(").")
+def test_revenue_views_are_labelled_with_what_they_estimate(shipped):
+    views = list(dict.fromkeys(narrative.revenue_views(shipped)["view"]))
+    assert views[0] == "Raw average: revenue per unit (the estimate)" and views[1].startswith("Capped at $")
+    assert "biased low" in views[1] and views[2].startswith("Capped + CUPED")
+    assert "Model: revenue per unit if spend is log-normal (hurdle)" in set(narrative.revenue_views(with_revenue_model(shipped))["view"])
+    text = narrative.revenue_sentence(shipped)
+    assert text.startswith("On the raw average, the estimate of revenue per unit, B leads") and text.endswith("it leads too.")
+    assert narrative.revenue_title(shipped) == "Revenue per unit vs A"
 
 
-def test_revenue_model_agreeing_and_disagreeing_with_the_raw_view(shipped):
-    modelled = with_revenue_model(shipped)
-    assert narrative.revenue_sentence(modelled).endswith("the raw averages agree.")
-    assert narrative.revenue_title(modelled) == "Revenue per unit vs A"
-    raw = modelled.revenue["raw"].copy()
-    raw.loc[raw["variant"] == "A", "revenue_per_unit_mean"] = 1e6
-    flipped = replace(modelled, revenue={**modelled.revenue, "raw": raw})
-    assert "the raw averages would favour <b>A</b>" in narrative.revenue_sentence(flipped)
-    assert narrative.revenue_title(flipped).endswith("B leads once outliers are tamed")
-    assert "Raw average (no outlier guard)" in set(narrative.revenue_views(modelled)["view"])
+def _flip(r, top_share):
+    capped = r.revenue["capped"].copy()
+    capped["prob_best"] = capped["variant"].map({"A": 0.9, "B": 0.1})
+    return replace(r, revenue={**r.revenue, "capped": capped, "top_share": top_share})
 
 
-def test_cuped_sentence_only_with_pre_period_revenue(shipped):
-    assert narrative.cuped_sentence(shipped).startswith("CUPED used pre-period revenue")
+def test_a_disagreement_is_explained_from_the_top_one_percent_share(shipped):
+    few_orders = _flip(shipped, {"A": 0.12, "B": 0.41})
+    text = narrative.revenue_sentence(few_orders)
+    assert "<b>A</b> leads instead: B's lead rests on a few very large orders (share of each arm's revenue from its top 1% of units: A 12%, B 41%)" in text
+    assert "rests on" not in narrative.revenue_sentence(_flip(shipped, {"A": 0.30, "B": 0.34}))  # 34% < 1.25 × 30%
+    spread = _flip(shipped, {"A": 0.12, "B": 0.13})
+    text = narrative.revenue_sentence(spread)
+    assert "although B's revenue is no more concentrated in a few orders than A's" in text and "cannot call a winner yet" in text
+    assert narrative.revenue_title(spread).endswith("the raw average and the capped view disagree")
+
+
+def test_revenue_from_sums_cannot_be_capped(summary_only):
+    frame = pd.DataFrame({"variant": ["A", "B"], "units": [10_000] * 2, "conversions": [200, 240], "revenue_sum": [5e4, 5.6e4], "revenue_sum_sq": [2.6e7, 3e7]})
+    from playbook import abtest
+
+    r = abtest.analyze(summary=frame, control="A", n_draws=4000, aa_sims=0)
+    assert narrative.revenue_sentence(r).endswith("summary sums allow no capping.") and narrative.revenue_title(r) == "Revenue per unit vs A"
+
+
+def test_cuped_sentence_states_the_move_and_the_narrowing(shipped):
+    text = narrative.cuped_sentence(shipped)
+    shift = narrative.cuped_shift(shipped)
+    assert text.startswith("CUPED used pre-period revenue to remove") and "moved B's difference from control from" in text
+    assert fmt_pct_signed(shift["moved"]) in text and ("narrowed its 90% interval by" in text or "widened its 90% interval by" in text)
     assert narrative.cuped_sentence(build(pre=False)) == ""
+    assert "without moving" not in text
+
+
+def fmt_pct_signed(x):
+    from playbook import fmt
+
+    return fmt.pct(x, 0, signed=True)
 
 
 # --------------------------------------------------------------------------- segments
@@ -182,15 +208,39 @@ def _seg(level, mean, low, high):
     return {"segment": "device", "level": level, "variant": "B", "uplift_mean": mean, "uplift_hdi_low": low, "uplift_hdi_high": high}
 
 
-def test_segment_intervals_overlap_or_not(shipped):
-    overlapping = with_segments(shipped, [_seg("mobile", 0.2, 0.05, 0.35), _seg("desktop", 0.05, -0.1, 0.2)])
-    text = narrative.segments_sentence(overlapping)
-    assert "B does best on device = mobile (+20.0%)" in text and "desktop for B (+5.0%)" in text
-    assert text.endswith("their 90% intervals overlap, so these are leads, not findings.")
+def test_segment_headline_names_only_credible_segments_and_counts_the_looks(shipped):
+    # the largest posterior mean (east) has an interval across zero; the planted one (mobile) is credible
+    rows = [_seg("mobile", 0.12, 0.02, 0.22), _seg("desktop", 0.01, -0.1, 0.12), {**_seg("east", 0.15, -0.02, 0.3), "segment": "region"}]
+    r = with_segments(shipped, rows)
+    finding = next(f for f in narrative.findings(r) if f.startswith("Exploratory"))
+    assert "of the 3 segment uplifts looked at (levels × variants), 1 has a 90% interval clear of zero: B on device = mobile (+12.0% [+2.0%, +22.0%])" in finding
+    assert "east" not in finding
+    text = narrative.segments_sentence(r)
+    assert text.startswith("Of the 3 segment uplifts looked at") and text.endswith("so differences are leads, not findings.")
+    out = r.results()
+    assert out["segments"]["looked_at"] == 3 and [c["level"] for c in out["segments"]["credible"]] == ["mobile"]
+
+
+def test_when_no_segment_is_credible_the_headline_says_so(shipped):
+    r = with_segments(shipped, [_seg("mobile", 0.1, -0.02, 0.22), _seg("desktop", -0.2, -0.3, -0.01)])
+    assert "1 has" in narrative.segments_sentence(r)  # desktop's interval lies below zero: credible (a harm)
+    none = with_segments(shipped, [_seg("mobile", 0.1, -0.02, 0.22), _seg("desktop", 0.0, -0.1, 0.1)])
+    finding = next(f for f in narrative.findings(none) if f.startswith("Exploratory"))
+    assert finding.startswith("Exploratory: none of the 2 segment uplifts looked at (levels × variants) has a 90% interval clear of zero")
+    assert none.results()["segments"]["credible"] == []
     apart = with_segments(shipped, [_seg("mobile", 0.3, 0.2, 0.4), _seg("desktop", -0.1, -0.2, 0.0)])
     assert "do not overlap" in narrative.segments_sentence(apart)
     assert "90% interval" in narrative.segments_note(apart) and narrative.no_segments_banner(apart) == ""
-    assert any(f.startswith("Exploratory: the largest segment uplift is B on device = mobile") for f in narrative.findings(apart))
+    single = with_segments(shipped, [_seg("mobile", 0.1, -0.02, 0.22)])
+    assert narrative.segments_sentence(single).endswith("clear of zero.")
+
+
+def test_a_segment_column_that_changed_after_assignment_is_refused_with_a_note(shipped):
+    r = replace(shipped, refused_segments={"checkout_step": 1e-9})
+    note = narrative.refused_segments_note(r)
+    assert note.startswith("Left out of the segment breakdown: checkout_step (p = 1e-09)") and "changed after assignment" in note
+    assert narrative.no_segments_banner(r).startswith("No segment breakdown: every segment column was left out")
+    assert narrative.refused_segments_note(shipped) == "" and r.results()["segments"]["refused"] == {"checkout_step": 1e-9}
 
 
 # --------------------------------------------------------------------------- plan, allocation, lift test
