@@ -22,7 +22,19 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from playbook import mcmc
-from playbook.abtest import checks, decision, frequentist, handoff, models, narrative, plots, posterior, revenue, sequential
+from playbook.abtest import (
+    checks,
+    decision,
+    factorial,
+    frequentist,
+    handoff,
+    models,
+    narrative,
+    plots,
+    posterior,
+    revenue,
+    sequential,
+)
 from playbook.abtest.checks import BrokenArms, DataCheck, SRMResult
 from playbook.abtest.decision import AAResult, Decision, Plan
 from playbook.abtest.models import RevenueModelResult, SegmentResult
@@ -33,7 +45,7 @@ from playbook.results import DataWarning
 
 __all__ = [
     "ABTestResult", "analyze", "DEFAULT_SETTINGS", "DEFAULT_DRAWS",
-    "checks", "decision", "frequentist", "handoff", "models", "narrative", "plots", "posterior", "revenue", "sequential",
+    "checks", "decision", "factorial", "frequentist", "handoff", "models", "narrative", "plots", "posterior", "revenue", "sequential",
 ]
 
 #: Sampling of the revenue and segment models: PyMC's own NUTS compiles in seconds on a busy machine.
@@ -112,6 +124,7 @@ class ABTestResult:
     sequential: SequentialResult | None = None
     broken: BrokenArms = field(default_factory=BrokenArms)
     refused_segments: dict[str, float] = field(default_factory=dict)
+    factorial: factorial.FactorialResult | None = None
 
     @property
     def credible_segments(self) -> pd.DataFrame:
@@ -201,6 +214,8 @@ class ABTestResult:
                 "looked_at": int(len(self.segments.table)),
                 "credible": cred[["segment", "level", "variant", "uplift_mean", "uplift_hdi_low", "uplift_hdi_high"]].to_dict(orient="records"),
             }
+        if self.factorial is not None:
+            out["factorial"] = self.factorial.as_dict()
         if self.refused_segments:
             out.setdefault("segments", {"exploratory": True})["refused"] = dict(self.refused_segments)
         out["frequentist"] = self.frequentist.to_dict(orient="records")
@@ -311,6 +326,10 @@ def analyze(
         if cols:
             segment_result = models.fit_segment_model(experiment, cols, control, interval, settings.with_(seed=seed))
 
+    fact = None
+    if experiment is not None and settings is not None and len(factorial.factor_columns(experiment)) >= 2:
+        fact = factorial.fit(experiment, interval=interval, settings=settings.with_(seed=seed))
+
     freq = frequentist.frequentist_checks(counts, control, moments or None)
     aa = []
     if aa_sims > 0:
@@ -332,5 +351,5 @@ def analyze(
         rev, revenue_model, cuped_result, segment_result, freq, aa, first, last,
         interval=interval, prob_threshold=prob_threshold, loss_threshold=loss_threshold, mde=mde,
         revenue_cap_quantile=revenue_cap_quantile, expected_split=dict(expected_split or {}), settings=settings,
-        sequential=seq, broken=broken, refused_segments=refused,
+        sequential=seq, broken=broken, refused_segments=refused, factorial=fact,
     )

@@ -148,10 +148,10 @@ _NOT_SEGMENTS = {"unit_id", "variant", "converted", "revenue", "pre_period_reven
 
 
 def default_segments(experiment: pd.DataFrame, max_levels: int = 12) -> list[str]:
-    """Text columns of ``experiment`` with 2 to ``max_levels`` levels (candidate segment columns)."""
+    """Text columns of ``experiment`` with 2 to ``max_levels`` levels (candidate segment columns; never ``factor_`` columns)."""
     out = []
     for col in experiment.columns:
-        if col in _NOT_SEGMENTS or pd.api.types.is_numeric_dtype(experiment[col]) or pd.api.types.is_datetime64_any_dtype(experiment[col]):
+        if col in _NOT_SEGMENTS or col.startswith("factor_") or pd.api.types.is_numeric_dtype(experiment[col]) or pd.api.types.is_datetime64_any_dtype(experiment[col]):
             continue
         if 2 <= experiment[col].nunique() <= max_levels:
             out.append(col)

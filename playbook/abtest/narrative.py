@@ -27,8 +27,9 @@ SECTION_HEALTH = "Can we trust this test?"
 SECTION_CONVERSION = "Conversion: which variant converts best?"
 SECTION_REVENUE = "Revenue per unit: does the winner also earn more?"
 SECTION_SEGMENTS = "Segments (exploratory): does the effect differ by group?"
+SECTION_FACTORIAL = "Factorial test: which combination of factors works best?"
 SECTION_DECISION = "Decision and next steps"
-SECTIONS = (SECTION_HEALTH, SECTION_CONVERSION, SECTION_REVENUE, SECTION_SEGMENTS, SECTION_DECISION)
+SECTIONS = (SECTION_HEALTH, SECTION_CONVERSION, SECTION_REVENUE, SECTION_SEGMENTS, SECTION_FACTORIAL, SECTION_DECISION)
 
 #: Significance level of the frequentist cross-check in the appendix (two-sided).
 FREQUENTIST_ALPHA = 0.05
@@ -580,6 +581,41 @@ def segments_sentence(r: ABTestResult) -> str:
 def segments_note(r: ABTestResult) -> str:
     return (f"Each row is one segment level for one variant: the dot and bar are the model's estimate and {ci(r)}, the cross the raw "
             "estimate from that segment alone. Pooling pulls small, noisy segments toward the variant's overall effect.")
+
+
+# --------------------------------------------------------------------------- factorial
+
+
+def no_factorial_banner(r: ABTestResult) -> str:
+    if r.factorial is not None:
+        return ""
+    return "Not a factorial test (fewer than two factor_ columns, summary data, or the models were skipped)."
+
+
+def _combo(c: dict) -> str:
+    return ", ".join(f"{e(f)} = {e(lv)}" for f, lv in c.items())
+
+
+def factorial_sentence(r: ABTestResult) -> str:
+    """The best combination with its P(best), the clear main effects, and whether interactions matter."""
+    fr = r.factorial
+    best = fr.best
+    clear = [f"{e(f)} = {e(lv)} {fmt.number(x['mean'], 2)} {fmt.interval(x['hdi_low'], x['hdi_high'], fmt.number, digits=2)}"
+             for f, levels in fr.main_effects.items() for lv, x in levels.items() if x["hdi_low"] > 0 or x["hdi_high"] < 0]
+    text = (f"The best combination is {_combo(best['combination'])} (P(best) {fmt.prob(best['prob_best'])}, conversion "
+            f"{fmt.pct(best['rate_mean'], 2)}). ")
+    text += (f"Main effects clear of zero ({ci(r)}, log-odds against each factor's first level): {'; '.join(clear)}. " if clear
+             else f"No main effect has a {ci(r)} clear of zero. ")
+    strong = [i for i in fr.interactions if i["hdi_low"] > 0 or i["hdi_high"] < 0]
+    if strong:
+        parts = "; ".join(f"{e(i['factors'][0])} = {e(i['levels'][0])} × {e(i['factors'][1])} = {e(i['levels'][1])} "
+                          f"{fmt.number(i['mean'], 2)} {fmt.interval(i['hdi_low'], i['hdi_high'], fmt.number, digits=2)}" for i in strong)
+        return text + f"Interactions matter: {parts}, so read the factors together, not one at a time."
+    return text + f"No two-way interaction has a {ci(r)} clear of zero: the factors can be read one at a time."
+
+
+def factorial_title(r: ABTestResult) -> str:
+    return f"Factor effects on conversion (log-odds), best: {', '.join(r.factorial.best['combination'].values())}"
 
 
 # --------------------------------------------------------------------------- plan and allocation

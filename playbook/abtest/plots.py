@@ -221,3 +221,23 @@ def allocation(r) -> Figure:
 def false_ship(r) -> Figure:
     """The A/A simulation's false-ship rates."""
     return plot_false_ship(pd.DataFrame([vars(a) for a in r.aa]), narrative.aa_title(r), narrative.aa_labels(r))
+
+
+def factorial(r) -> Figure:
+    """Main effects and two-way interactions of the factorial model (log-odds against the first levels)."""
+    fr = r.factorial
+    rows = [{"label": f"{f} = {lv}", "mean": x["mean"], "low": x["hdi_low"], "high": x["hdi_high"]}
+            for f, levels in fr.main_effects.items() for lv, x in levels.items()]
+    rows += [{"label": f"{i['factors'][0]} = {i['levels'][0]} × {i['factors'][1]} = {i['levels'][1]}", "mean": i["mean"],
+              "low": i["hdi_low"], "high": i["hdi_high"]} for i in fr.interactions]
+    fig, ax = plt.subplots(figsize=(9.0, 0.5 * len(rows) + 1.6))
+    y = np.arange(len(rows))[::-1]
+    for yi, row in zip(y, rows):
+        ax.plot([row["low"], row["high"]], [yi, yi], color=theme.COLORS["ours"], lw=3, alpha=0.8, solid_capstyle="butt")
+        ax.plot(row["mean"], yi, "o", color=theme.COLORS["ours"], ms=8)
+    ax.axvline(0, color=theme.COLORS["neutral"], lw=1)
+    ax.set_yticks(y, [row["label"] for row in rows])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(f"Effect on the log-odds of converting (dot = mean, bar = {fmt.interval_label(r.interval)})")
+    ax.set_title(narrative.factorial_title(r))
+    return fig
