@@ -429,6 +429,26 @@ def _conversions_le_units(frame: pd.DataFrame) -> list[Violation]:
     return []
 
 
+def _factorial_cells(frame: pd.DataFrame) -> list[Violation]:
+    """A factorial test (two or more ``factor_<name>`` columns): every unit has a level of each factor, and the
+    ``variant`` labels one cell, one combination of levels."""
+    factors = [c for c in frame.columns if c.startswith("factor_") and len(c) > len("factor_")]
+    if len(factors) < 2:
+        return []
+    out = []
+    missing = frame[factors].isna().any(axis=1)
+    if missing.any():
+        out.append(Violation(factors[0], "every factor_ column must have a level for every unit (a factorial test's cells)",
+                             _offending(frame, missing, ["unit_id", "variant", *factors]), int(missing.sum())))
+    combos = frame.loc[~missing].assign(**{c: frame[c].astype(str) for c in factors}).groupby("variant")[factors].nunique()
+    mixed = combos[(combos > 1).any(axis=1)].index
+    if len(mixed):
+        bad = frame["variant"].isin(mixed)
+        out.append(Violation("variant", "must label one cell of the factorial test: one combination of factor_ levels per variant",
+                             _offending(frame, bad, ["unit_id", "variant", *factors]), int(bad.sum())))
+    return out
+
+
 def _positive_sigma(frame: pd.DataFrame) -> list[Violation]:
     bad = frame["sigma"] <= 0
     if bad.any():
@@ -563,6 +583,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("assigned_at", "datetime", required=False),
             ),
             open_labels=True,
+            checks=(_factorial_cells,),
         ),
         Contract(
             "experiment_summary",

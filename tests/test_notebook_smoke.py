@@ -26,6 +26,9 @@ REQUIRED_KEYS = {
         *(f"conversion.variants.*.{k}" for k in ("rate_mean", "rate_hdi_low", "rate_hdi_high", "prob_best", "expected_loss",
                                                   "uplift_mean", "uplift_hdi_low", "uplift_hdi_high")),
         "revenue.variants.*.prob_best", "srm.p_value", "srm.detected", "decision.action", "decision.variant", "decision.reason",
+        "decision.rule", "decision.days_left", "sequential.tuning", "health.broken_variants",
+        "segments.looked_at", "segments.credible",
+        *(f"sequential.variants.*.{k}" for k in ("uplift_low", "uplift_high", "significant")),
     ],
     "mmm": [
         *(f"channels.*.{k}" for k in ("spend", "contribution_mean", "contribution_share", "roas_mean", "roas_hdi_low", "roas_hdi_high",

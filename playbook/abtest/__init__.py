@@ -22,17 +22,30 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from playbook import mcmc
-from playbook.abtest import checks, decision, frequentist, handoff, models, narrative, plots, posterior, revenue
-from playbook.abtest.checks import DataCheck, SRMResult
+from playbook.abtest import (
+    checks,
+    decision,
+    factorial,
+    frequentist,
+    handoff,
+    models,
+    narrative,
+    plots,
+    posterior,
+    revenue,
+    sequential,
+)
+from playbook.abtest.checks import BrokenArms, DataCheck, SRMResult
 from playbook.abtest.decision import AAResult, Decision, Plan
 from playbook.abtest.models import RevenueModelResult, SegmentResult
 from playbook.abtest.posterior import DEFAULT_DRAWS, DEFAULT_PRIOR, ConversionResult
 from playbook.abtest.revenue import CupedResult
+from playbook.abtest.sequential import SequentialResult
 from playbook.results import DataWarning
 
 __all__ = [
     "ABTestResult", "analyze", "DEFAULT_SETTINGS", "DEFAULT_DRAWS",
-    "checks", "decision", "frequentist", "handoff", "models", "narrative", "plots", "posterior", "revenue",
+    "checks", "decision", "factorial", "frequentist", "handoff", "models", "narrative", "plots", "posterior", "revenue", "sequential",
 ]
 
 #: Sampling of the revenue and segment models: PyMC's own NUTS compiles in seconds on a busy machine.
@@ -108,6 +121,18 @@ class ABTestResult:
     expected_split: dict = field(default_factory=dict)
     settings: mcmc.Settings | None = None
     warnings: list[DataWarning] = field(default_factory=list)
+    sequential: SequentialResult | None = None
+    broken: BrokenArms = field(default_factory=BrokenArms)
+    refused_segments: dict[str, float] = field(default_factory=dict)
+    factorial: factorial.FactorialResult | None = None
+
+    @property
+    def credible_segments(self) -> pd.DataFrame:
+        """The segment rows whose shrunken uplift interval excludes zero (empty without segments)."""
+        if self.segments is None:
+            return pd.DataFrame()
+        t = self.segments.table
+        return t[(t["uplift_hdi_low"] > 0) | (t["uplift_hdi_high"] < 0)]
 
     @property
     def variants(self) -> list[str]:
@@ -151,9 +176,14 @@ class ABTestResult:
             },
             "srm": {"p_value": srm.p_value, "detected": srm.detected, "statistic": srm.statistic, "alpha": srm.alpha,
                     "observed": srm.observed, "expected": srm.expected},
+            "health": {"broken_variants": self.broken.variants, "no_revenue": self.broken.no_revenue,
+                       "no_conversions": self.broken.no_conversions, "srm_detected": srm.detected, "data_check_passed": dc.passed},
             "data_check": {"passed": dc.passed, "min_conversions": dc.min_conversions_found, "days": dc.days_found, "reasons": dc.reasons},
-            "decision": {"action": dec.action, "variant": dec.variant, "reason": narrative.decision_reason(dec)},
+            "decision": {"action": dec.action, "variant": dec.variant, "reason": narrative.decision_reason(dec),
+                         "rule": dec.rule, "days_left": dec.days_left, "kind": dec.kind},
         }
+        if self.sequential is not None:
+            out["sequential"] = self.sequential.as_dict()
         rev = self.revenue
         if rev is not None:
             r = {"method": rev["method"], "cap": rev.get("cap"), "variants": variants_json(rev["variants"], "revenue_per_unit")}
@@ -163,6 +193,10 @@ class ABTestResult:
             if "cuped" in r:
                 r["cuped"]["variance_reduction"] = rev.get("cuped_variance_reduction")
                 r["cuped"]["theta"] = rev.get("cuped_theta")
+            if rev.get("top_share") is not None:
+                r["top1_share"] = dict(rev["top_share"])
+            if self.cuped is not None:
+                r["cuped"].update(narrative.cuped_shift(self))
             if self.revenue_model is not None:
                 r["diagnostics"] = _diag_json(self.revenue_model.diagnostics)
             out["revenue"] = r
@@ -172,16 +206,23 @@ class ABTestResult:
                                "units_per_arm_per_day": p.units_per_arm_per_day, "days_to_decision": p.days_to_decision}
         out.setdefault("planning", {})["thompson_allocation"] = dict(self.allocation)
         if self.segments is not None:
+            cred = self.credible_segments
             out["segments"] = {
                 "exploratory": True,
                 "rows": self.segments.table.to_dict(orient="records"),
                 "diagnostics": _diag_json(self.segments.diagnostics),
+                "looked_at": int(len(self.segments.table)),
+                "credible": cred[["segment", "level", "variant", "uplift_mean", "uplift_hdi_low", "uplift_hdi_high"]].to_dict(orient="records"),
             }
+        if self.factorial is not None:
+            out["factorial"] = self.factorial.as_dict()
+        if self.refused_segments:
+            out.setdefault("segments", {"exploratory": True})["refused"] = dict(self.refused_segments)
         out["frequentist"] = self.frequentist.to_dict(orient="records")
         if self.aa:
             out["aa_simulation"] = [
                 {"looks": r.looks, "false_ship_rate": r.false_ship_rate, "false_ship_rate_se": r.false_ship_rate_se, "stop_rate": r.stop_rate,
-                 "n_sims": r.n_sims, "units_per_arm": r.units_per_arm, "rate": r.rate}
+                 "n_sims": r.n_sims, "units_per_arm": r.units_per_arm, "rate": r.rate, "rule": r.rule, "nominal": r.nominal}
                 for r in self.aa
             ]
         if lift_test is not None:
@@ -207,8 +248,10 @@ def analyze(
     n_draws: int = DEFAULT_DRAWS,
     settings: mcmc.Settings | None = DEFAULT_SETTINGS,
     aa_sims: int = 200,
-    aa_looks: int = 14,
+    aa_looks: int = 0,
     seed: int = 0,
+    sequential_alpha: float = sequential.DEFAULT_ALPHA,
+    sequential_tuning: float = sequential.DEFAULT_TUNING,
 ) -> ABTestResult:
     """Run the whole A/B/n analysis on unit-level ``experiment`` or aggregated ``summary`` data.
 
@@ -216,7 +259,10 @@ def analyze(
     revenue from the sums (normal approximation) when ``revenue_sum``/``revenue_sum_sq`` exist.
     ``segments=None`` picks :func:`~playbook.abtest.checks.default_segments`; an empty list skips the
     segment model. ``aa_sims`` = 0 skips the A/A simulation; ``settings=None`` skips the PyMC models.
-    ``interval`` is the mass of every credible interval.
+    ``interval`` is the mass of every credible interval. The always-valid intervals (``sequential_alpha``,
+    ``sequential_tuning``) decide before the planned sample is reached (see
+    :func:`~playbook.abtest.decision.decide`). The A/A simulation reads each simulated test ``aa_looks``
+    times (0: once a day of the experiment, 14 without assignment times).
     """
     source = "experiment" if experiment is not None else "experiment_summary"
     counts = checks.arm_counts(experiment, summary)
@@ -228,53 +274,75 @@ def analyze(
     data_check = checks.minimum_data_check(counts, days, min_conversions, min_days)
     conversion = posterior.conversion_analysis(counts, control, prior, interval, mde, n_draws, seed)
 
+    broken = checks.broken_arms(counts)
+    rev_arms = [v for v in names if v not in broken.variants]
+    revenue_ok = control in rev_arms and len(rev_arms) >= 2
     rev = None
     revenue_model = None
     cuped_result = None
     moments: dict[str, pd.DataFrame] = {}
-    if experiment is not None and (experiment["revenue"] > 0).any():
-        variant = experiment["variant"]
-        cap = revenue.revenue_cap(experiment["revenue"], revenue_cap_quantile)
-        capped = revenue.winsorize(experiment["revenue"], cap)
-        by_arm = lambda s: {v: s[variant == v].to_numpy() for v in names}  # noqa: E731
-        raw_table = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(experiment["revenue"]), n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
+    if experiment is not None and revenue_ok and (experiment["revenue"] > 0).any():
+        exp_rev = experiment if len(rev_arms) == len(names) else experiment[experiment["variant"].isin(rev_arms)].reset_index(drop=True)
+        variant = exp_rev["variant"]
+        cap = revenue.revenue_cap(exp_rev["revenue"], revenue_cap_quantile)
+        capped = revenue.winsorize(exp_rev["revenue"], cap)
+        by_arm = lambda s: {v: s[variant == v].to_numpy() for v in rev_arms}  # noqa: E731
+        raw_table = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(exp_rev["revenue"]), n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
         capped_table = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(capped), n_draws, seed + 2), control, interval, mde, "revenue_per_unit")
-        moments = {"raw": revenue.revenue_moments(experiment["revenue"], variant), "capped": revenue.revenue_moments(capped, variant)}
-        rev = {"method": "normal approximation of the mean (raw)", "cap": cap, "variants": raw_table, "raw": raw_table, "capped": capped_table}
-        if "pre_period_revenue" in experiment.columns:
-            cuped_result = revenue.cuped(capped, experiment["pre_period_revenue"], variant)
+        moments = {"raw": revenue.revenue_moments(exp_rev["revenue"], variant), "capped": revenue.revenue_moments(capped, variant)}
+        rev = {"method": "normal approximation of the mean (raw)", "cap": cap, "variants": raw_table, "raw": raw_table, "capped": capped_table,
+               "top_share": revenue.top_share(exp_rev["revenue"], variant)}
+        if "pre_period_revenue" in exp_rev.columns:
+            cuped_result = revenue.cuped(capped, exp_rev["pre_period_revenue"], variant)
             rev["cuped"] = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(cuped_result.adjusted), n_draws, seed + 3), control, interval, mde, "revenue_per_unit")
             rev["cuped_variance_reduction"] = cuped_result.variance_reduction
             rev["cuped_theta"] = cuped_result.theta
         if settings is not None:
-            revenue_model = models.fit_revenue_model(experiment, control, settings.with_(seed=seed))
+            revenue_model = models.fit_revenue_model(exp_rev, control, settings.with_(seed=seed))
             rev["method"] = "PyMC hurdle model: P(revenue > 0) × LogNormal spend"
             rev["variants"] = posterior.summarize_draws(revenue_model.draws, control, interval, mde, "revenue_per_unit")
-    elif summary is not None and counts["revenue_sum"].notna().all() and counts["revenue_sum_sq"].notna().all():
-        raw_table = posterior.summarize_draws(revenue.normal_mean_draws_from_sums(counts, n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
+    elif summary is not None and revenue_ok and counts["revenue_sum"].notna().all() and counts["revenue_sum_sq"].notna().all():
+        rev_counts = counts[counts["variant"].isin(rev_arms)].reset_index(drop=True)
+        raw_table = posterior.summarize_draws(revenue.normal_mean_draws_from_sums(rev_counts, n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
         rev = {"method": "normal approximation of the mean from revenue_sum and revenue_sum_sq (no capping possible on sums)", "cap": None, "variants": raw_table, "raw": raw_table}
-        moments = {"raw": revenue.revenue_moments_from_sums(counts)}
+        moments = {"raw": revenue.revenue_moments_from_sums(rev_counts)}
 
     guard_table = None if rev is None else rev.get("capped", rev["variants"])
     guardrail = None if guard_table is None else {r["variant"]: 1.0 - r["prob_beats_control"] for r in guard_table.to_dict(orient="records") if r["variant"] != control}
-    dec = decision.decide(conversion.table, control, prob_threshold, loss_threshold, mde, srm, data_check, guardrail)
+    guard_moments = moments.get("capped", moments.get("raw"))
+    seq = sequential.analyze(counts, control, guard_moments, sequential_alpha, sequential_tuning)
     plan_ = decision.plan(counts, control, mde, prob_threshold, days=days) if mde > 0 else None
+    dec = decision.decide(conversion.table, control, prob_threshold, loss_threshold, mde, srm, data_check, guardrail, plan_, seq,
+                          broken=broken.variants)
     allocation = decision.thompson_allocation(dict(zip(conversion.table["variant"], conversion.table["prob_best"])))
     over_time = posterior.posterior_over_time(experiment, control, prior, interval, seed=seed) if has_time else None
 
     segment_result = None
+    refused: dict[str, float] = {}
     if experiment is not None and settings is not None:
         cols = checks.default_segments(experiment) if segments is None else list(segments)
+        refused = checks.refused_segments(experiment, cols)
+        cols = [c for c in cols if c not in refused]
         if cols:
             segment_result = models.fit_segment_model(experiment, cols, control, interval, settings.with_(seed=seed))
+
+    fact = None
+    if experiment is not None and settings is not None and len(factorial.factor_columns(experiment)) >= 2:
+        fact = factorial.fit(experiment, interval=interval, settings=settings.with_(seed=seed))
 
     freq = frequentist.frequentist_checks(counts, control, moments or None)
     aa = []
     if aa_sims > 0:
         rate = float(counts.loc[0, "conversions"] / counts.loc[0, "units"])
         per_arm = int(counts["units"].min())
-        for looks in dict.fromkeys((1, max(1, aa_looks))):
-            aa.append(decision.aa_false_ship_rate(rate, per_arm, aa_sims, looks, len(names), prob_threshold, loss_threshold, mde, prior, seed))
+        daily = aa_looks if aa_looks > 0 else (int(days) if days else 14)
+        args = (rate, per_arm, aa_sims)
+        kw = {"n_arms": len(names), "prob_threshold": prob_threshold, "loss_threshold": loss_threshold, "mde": mde, "prior": prior,
+              "seed": seed, "alpha": sequential_alpha, "tuning": sequential_tuning}
+        aa.append(decision.aa_false_ship_rate(*args, looks=1, **kw))
+        if daily > 1:
+            aa.append(decision.aa_false_ship_rate(*args, looks=daily, **kw))
+        aa.append(decision.aa_false_ship_rate(*args, looks=max(1, daily), rule=decision.RULE_SEQUENTIAL, **kw))
     first = last = None
     if has_time:
         first, last = (f"{experiment['assigned_at'].min():%Y-%m-%d}", f"{experiment['assigned_at'].max():%Y-%m-%d}")
@@ -283,4 +351,5 @@ def analyze(
         rev, revenue_model, cuped_result, segment_result, freq, aa, first, last,
         interval=interval, prob_threshold=prob_threshold, loss_threshold=loss_threshold, mde=mde,
         revenue_cap_quantile=revenue_cap_quantile, expected_split=dict(expected_split or {}), settings=settings,
+        sequential=seq, broken=broken, refused_segments=refused, factorial=fact,
     )

@@ -148,12 +148,67 @@ _NOT_SEGMENTS = {"unit_id", "variant", "converted", "revenue", "pre_period_reven
 
 
 def default_segments(experiment: pd.DataFrame, max_levels: int = 12) -> list[str]:
-    """Text columns of ``experiment`` with 2 to ``max_levels`` levels (candidate segment columns)."""
+    """Text columns of ``experiment`` with 2 to ``max_levels`` levels (candidate segment columns; never ``factor_`` columns)."""
     out = []
     for col in experiment.columns:
-        if col in _NOT_SEGMENTS or pd.api.types.is_numeric_dtype(experiment[col]) or pd.api.types.is_datetime64_any_dtype(experiment[col]):
+        if col in _NOT_SEGMENTS or col.startswith("factor_") or pd.api.types.is_numeric_dtype(experiment[col]) or pd.api.types.is_datetime64_any_dtype(experiment[col]):
             continue
         if 2 <= experiment[col].nunique() <= max_levels:
             out.append(col)
     return out
 
+
+
+@dataclass
+class BrokenArms:
+    """Arms whose data cannot be right: no conversions at all, or conversions but no revenue (a broken tag)."""
+
+    no_conversions: list[str] = field(default_factory=list)
+    no_revenue: list[str] = field(default_factory=list)
+
+    @property
+    def variants(self) -> list[str]:
+        """Every broken arm, in the counts' order, once."""
+        return list(dict.fromkeys(self.no_conversions + self.no_revenue))
+
+    def __bool__(self) -> bool:
+        return bool(self.variants)
+
+
+def broken_arms(counts: pd.DataFrame) -> BrokenArms:
+    """The arms that recorded no conversions, and those that converted but recorded no revenue while others did.
+
+    Revenue counts only where the data carry it (``revenue_sum`` known) and some arm recorded any: a file
+    without revenue is not a broken tag.
+    """
+    no_conv = [str(r.variant) for r in counts.itertuples() if r.conversions == 0]
+    rev = counts["revenue_sum"]
+    no_rev = []
+    if rev.notna().all() and (rev > 0).any():
+        no_rev = [str(r.variant) for r in counts.itertuples() if r.conversions > 0 and not r.revenue_sum > 0]
+    return BrokenArms(no_conv, no_rev)
+
+
+def segment_balance(experiment: pd.DataFrame, column: str, alpha: float = SRM_ALPHA) -> float:
+    """P-value of the chi-square test of independence of a segment column and the variant.
+
+    Randomisation makes every pre-assignment attribute independent of the arm; a segment column whose mix
+    differs between arms (p < ``alpha``) has likely changed after assignment (e.g. recorded at checkout),
+    and a breakdown by it would compare unlike groups.
+    """
+    table = pd.crosstab(experiment[column].astype(str), experiment["variant"])
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        return 1.0
+    return float(stats.chi2_contingency(table.to_numpy())[1])
+
+
+def refused_segments(experiment: pd.DataFrame, columns: Sequence[str], alpha: float = SRM_ALPHA) -> dict[str, float]:
+    """The segment columns to refuse (their mix differs between arms at p < ``alpha``), with their p-values."""
+    out = {}
+    for col in columns:
+        if col not in experiment.columns:
+            continue  # the segment model names a missing column itself
+        p = segment_balance(experiment, col, alpha)
+        if p < alpha:
+            out[col] = p
+    return out

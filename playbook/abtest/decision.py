@@ -7,12 +7,13 @@ the sentence that explains it is :func:`playbook.abtest.narrative.decision_reaso
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from playbook.abtest import sequential as seq
 from playbook.abtest.checks import DataCheck, SRMResult
 from playbook.abtest.posterior import DEFAULT_PRIOR, beta_posterior, expected_loss, prob_best, prob_ratio_above
 
@@ -26,6 +27,15 @@ SHIP = "ship"
 GUARDRAIL = "revenue guardrail"
 FUTILE = "futile"
 LEADING = "leading"
+SEQ_SHIP = "sequential ship"
+SEQ_KEEP = "sequential keep testing"
+SEQ_HARM = "sequential harm"
+SEQ_GUARDRAIL = "sequential revenue guardrail"
+BROKEN = "broken arm"
+
+#: ``Decision.rule``: which rule made the call.
+RULE_SEQUENTIAL = "sequential"
+RULE_FIXED = "fixed horizon"
 
 
 @dataclass
@@ -41,6 +51,8 @@ class Decision:
     kind: str
     control: str
     figures: dict = field(default_factory=dict)
+    rule: str = RULE_FIXED
+    days_left: float | None = None
 
 
 def decide(
@@ -52,9 +64,19 @@ def decide(
     srm: SRMResult | None = None,
     data_check: DataCheck | None = None,
     guardrail_prob_worse: Mapping[str, float] | None = None,
+    plan: Plan | None = None,
+    sequential: seq.SequentialResult | None = None,
+    broken: Sequence[str] = (),
 ) -> Decision:
     """The decision on the conversion ``table`` (from :func:`~playbook.abtest.posterior.conversion_analysis`).
 
+    Before the planned sample (``plan``) is reached, the **sequential** rule decides: ship only a
+    variant whose always-valid interval (``sequential``) lies above zero, and whose revenue interval
+    does not lie below zero; stop when every variant's interval lies below zero; otherwise keep
+    testing, with the days left to the planned sample. Valid however often the report is read.
+    Once the planned sample is reached (or without a plan), the **fixed-horizon** Bayesian rule:
+
+    A variant in ``broken`` (no conversions, or no revenue recorded) is never shipped: the call is keep testing.
     In order: a detected SRM → **stop** (results untrustworthy); too little data → **keep
     testing**; a variant with P(beats control) ≥ ``prob_threshold`` and relative expected loss
     ≤ ``loss_threshold`` (the "threshold of caring", a share of the control's rate) → **ship** the
@@ -65,10 +87,22 @@ def decide(
     """
     t = table.set_index("variant")
     treated = [v for v in t.index if v != control]
+    before_plan = plan is not None and sequential is not None and plan.units_per_arm_now < plan.units_per_arm_needed
+    rule = RULE_SEQUENTIAL if before_plan else RULE_FIXED
+    days_left = plan.days_to_decision if before_plan else None
     base = {"prob_threshold": prob_threshold, "loss_threshold": loss_threshold, "mde": mde, "arms": len(t)}
+    if plan is not None:
+        base.update(units_per_arm_needed=plan.units_per_arm_needed, units_per_arm_now=plan.units_per_arm_now, days_left=days_left)
+    if sequential is not None:
+        base.update(sequential_alpha=sequential.alpha, sequential_tuning=sequential.tuning)
+
+    def made(action: str, variant: str, kind: str, figs: dict) -> Decision:
+        keep = action == "keep testing"
+        return Decision(action, variant, kind, control, figs, rule, days_left if keep else None)
+
     if srm is not None and srm.detected:
-        return Decision("stop", control, SRM, control, {**base, "srm_p_value": srm.p_value})
-    leader = max(treated, key=lambda v: t.loc[v, "prob_beats_control"])
+        return made("stop", control, SRM, {**base, "srm_p_value": srm.p_value})
+    leader = max(treated, key=lambda v: np.nan_to_num(t.loc[v, "prob_beats_control"], nan=-1.0))
 
     def figures(v: str, **extra) -> dict:
         row = t.loc[v]
@@ -77,18 +111,55 @@ def decide(
                 "prob_uplift_above_mde": float(row.get("prob_uplift_above_mde", np.nan)), **extra}
 
     if data_check is not None and not data_check.passed:
-        return Decision("keep testing", leader, TOO_EARLY, control, figures(leader, reasons=list(data_check.reasons)))
+        return made("keep testing", leader, TOO_EARLY, figures(leader, reasons=list(data_check.reasons)))
+    if before_plan:
+        return _sequential_call(t, treated, sequential, figures, made, broken)
     ok = [v for v in treated if t.loc[v, "prob_beats_control"] >= prob_threshold and t.loc[v, "expected_loss_relative"] <= loss_threshold]
+    if ok and all(v in broken for v in ok):
+        best = min(ok, key=lambda v: t.loc[v, "expected_loss"])
+        return made("keep testing", best, BROKEN, figures(best))
+    ok = [v for v in ok if v not in broken]
     if ok:
         best = min(ok, key=lambda v: t.loc[v, "expected_loss"])
         worse = (guardrail_prob_worse or {}).get(best, 0.0)
         if worse >= prob_threshold:
-            return Decision("keep testing", best, GUARDRAIL, control, figures(best, revenue_prob_worse=float(worse)))
-        return Decision("ship", best, SHIP, control, figures(best))
+            return made("keep testing", best, GUARDRAIL, figures(best, revenue_prob_worse=float(worse)))
+        return made("ship", best, SHIP, figures(best))
     futile = [v for v in treated if t.loc[v, "prob_beats_control"] <= 1 - prob_threshold or t.loc[v, "prob_uplift_above_mde"] <= 1 - prob_threshold]
     if len(futile) == len(treated):
-        return Decision("stop", control, FUTILE, control, figures(leader, leader=leader))
-    return Decision("keep testing", leader, LEADING, control, figures(leader))
+        return made("stop", control, FUTILE, figures(leader, leader=leader))
+    return made("keep testing", leader, LEADING, figures(leader))
+
+
+def _seq_figures(s: seq.SequentialInterval, prefix: str = "sequential") -> dict:
+    return {f"{prefix}_uplift": s.uplift, f"{prefix}_low": s.uplift_low, f"{prefix}_high": s.uplift_high,
+            f"{prefix}_abs": s.abs_diff, f"{prefix}_abs_low": s.abs_low, f"{prefix}_abs_high": s.abs_high}
+
+
+def _sequential_call(t: pd.DataFrame, treated: list[str], sequential: seq.SequentialResult, figures, made, broken=()) -> Decision:
+    """The sequential rule (before the planned sample): ship above zero, stop when all below, else keep testing."""
+    conv = sequential.variants
+    winners = [v for v in treated if conv[v].direction > 0]
+    if winners and all(v in broken for v in winners):
+        best = max(winners, key=lambda v: conv[v].abs_low)
+        return made("keep testing", best, BROKEN, figures(best, **_seq_figures(conv[best])))
+    winners = [v for v in winners if v not in broken]
+    if winners:
+        best = max(winners, key=lambda v: conv[v].abs_low)
+        rev = (sequential.revenue or {}).get(best)
+        if rev is not None and rev.direction < 0:
+            return made("keep testing", best, SEQ_GUARDRAIL, figures(best, **_seq_figures(conv[best]), **_seq_figures(rev, "revenue")))
+        return made("ship", best, SEQ_SHIP, figures(best, **_seq_figures(conv[best])))
+    if all(conv[v].direction < 0 for v in treated):
+        worst = max(treated, key=lambda v: conv[v].abs_high)
+        return made("stop", sequential_control(t, treated), SEQ_HARM, figures(worst, leader=worst, **_seq_figures(conv[worst])))
+    leader = max(treated, key=lambda v: conv[v].abs_diff)
+    return made("keep testing", leader, SEQ_KEEP, figures(leader, **_seq_figures(conv[leader])))
+
+
+def sequential_control(t: pd.DataFrame, treated: list[str]) -> str:
+    """The control's name: the one arm of ``t`` that is not treated."""
+    return next(v for v in t.index if v not in treated)
 
 
 # --------------------------------------------------------------------------- planning
@@ -156,7 +227,7 @@ def thompson_allocation(prob_best_by_variant: Mapping[str, float], min_share: fl
 
 @dataclass
 class AAResult:
-    """Share of simulated A/A tests (no true difference) in which the decision rule ships a variant."""
+    """Share of simulated A/A tests (no true difference) in which a decision rule ships a variant."""
 
     false_ship_rate: float
     false_ship_rate_se: float
@@ -165,6 +236,8 @@ class AAResult:
     looks: int
     units_per_arm: int
     rate: float
+    rule: str = RULE_FIXED
+    nominal: float | None = None
 
 
 def aa_false_ship_rate(
@@ -178,15 +251,23 @@ def aa_false_ship_rate(
     mde: float = 0.0,
     prior: tuple[float, float] = DEFAULT_PRIOR,
     seed: int = 0,
+    rule: str = RULE_FIXED,
+    alpha: float = seq.DEFAULT_ALPHA,
+    tuning: float = seq.DEFAULT_TUNING,
 ) -> AAResult:
-    """False-ship rate of :func:`decide` on simulated A/A tests (every arm has the same true ``rate``).
+    """False-ship rate of a decision rule on simulated A/A tests (every arm has the same true ``rate``).
 
     Each simulated test accrues ``units_per_arm`` units per arm in ``looks`` equal batches and
-    applies the decision rule after every batch (``looks`` = 1: one look at the end; > 1:
-    peeking), stopping at the first ship or stop. Returns the share that shipped (a false
-    positive, since nothing differs) with its binomial standard error. Posterior quantities are
-    exact, so the rate depends only on the seed and ``n_sims``.
+    applies the rule after every batch (``looks`` = 1: one look at the end; > 1: peeking, e.g. one
+    look a day), stopping at the first ship or stop. ``rule`` is :data:`RULE_FIXED` (the Bayesian
+    rule of :func:`decide`) or :data:`RULE_SEQUENTIAL` (ship when a variant's always-valid interval
+    lies above zero; stop when every one lies below). Returns the share that shipped (a false
+    positive, since nothing differs) with its binomial standard error; ``nominal`` is the rule's
+    stated error rate (1 − ``prob_threshold`` per comparison; ``alpha`` for the sequential rule).
+    Posterior quantities are exact, so the rate depends only on the seed and ``n_sims``.
     """
+    if rule not in (RULE_FIXED, RULE_SEQUENTIAL):
+        raise ValueError(f"rule must be {RULE_FIXED!r} or {RULE_SEQUENTIAL!r}, got {rule!r}")
     rng = np.random.default_rng(seed)
     names = [f"arm{i}" for i in range(n_arms)]
     batch = np.diff(np.linspace(0, units_per_arm, looks + 1).round().astype(int))
@@ -197,8 +278,14 @@ def aa_false_ship_rate(
         for b in batch:
             convs += rng.binomial(b, rate, size=n_arms)
             units += b
-            table = _fast_table(names, convs, units, prior, mde)
-            action = decide(table, names[0], prob_threshold, loss_threshold, mde).action
+            if not b:
+                continue
+            if rule == RULE_SEQUENTIAL:
+                direction = seq.ship_direction(units[0], convs[0], units[1:], convs[1:], alpha, tuning)
+                action = "ship" if (direction > 0).any() else ("stop" if (direction < 0).all() else "keep testing")
+            else:
+                table = _fast_table(names, convs, units, prior, mde)
+                action = decide(table, names[0], prob_threshold, loss_threshold, mde).action
             if action == "ship":
                 shipped += 1
                 break
@@ -206,7 +293,8 @@ def aa_false_ship_rate(
                 stopped += 1
                 break
     share = shipped / n_sims
-    return AAResult(share, math.sqrt(share * (1 - share) / n_sims), stopped / n_sims, n_sims, looks, units_per_arm, rate)
+    nominal = alpha if rule == RULE_SEQUENTIAL else round(1 - prob_threshold, 12)
+    return AAResult(share, math.sqrt(share * (1 - share) / n_sims), stopped / n_sims, n_sims, looks, units_per_arm, rate, rule, nominal)
 
 
 def _fast_table(names: list[str], convs: np.ndarray, units: np.ndarray, prior: tuple[float, float], mde: float) -> pd.DataFrame:

@@ -32,6 +32,9 @@ def frequentist_checks(counts: pd.DataFrame, control: str, revenue: Mapping[str,
         row = {"variant": v, "z_statistic": float(z), "z_p_value": float(p), "diff_ci_low": float(lo), "diff_ci_high": float(hi)}
         for label, frame in (revenue or {}).items():
             f = frame.set_index("variant")
+            if v not in f.index or control not in f.index:  # an arm left out of the revenue comparison (broken tag)
+                row[f"welch_t_{label}"] = row[f"welch_p_{label}"] = float("nan")
+                continue
             t, pt = stats.ttest_ind_from_stats(
                 f.loc[v, "mean"], f.loc[v, "std"], f.loc[v, "units"], f.loc[control, "mean"], f.loc[control, "std"], f.loc[control, "units"], equal_var=False
             )

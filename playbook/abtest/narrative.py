@@ -27,8 +27,9 @@ SECTION_HEALTH = "Can we trust this test?"
 SECTION_CONVERSION = "Conversion: which variant converts best?"
 SECTION_REVENUE = "Revenue per unit: does the winner also earn more?"
 SECTION_SEGMENTS = "Segments (exploratory): does the effect differ by group?"
+SECTION_FACTORIAL = "Factorial test: which combination of factors works best?"
 SECTION_DECISION = "Decision and next steps"
-SECTIONS = (SECTION_HEALTH, SECTION_CONVERSION, SECTION_REVENUE, SECTION_SEGMENTS, SECTION_DECISION)
+SECTIONS = (SECTION_HEALTH, SECTION_CONVERSION, SECTION_REVENUE, SECTION_SEGMENTS, SECTION_FACTORIAL, SECTION_DECISION)
 
 #: Significance level of the frequentist cross-check in the appendix (two-sided).
 FREQUENTIST_ALPHA = 0.05
@@ -107,11 +108,51 @@ def decision_reason(d: dec.Decision) -> str:
         target = f"an uplift of at least {fmt.pct(f['mde'], 1)}" if f["mde"] > 0 else "any uplift"
         return (f"No variant is likely to deliver {target}: the strongest, {f['leader']}, beats {c} with "
                 f"{fmt.prob(f['prob_beats_control'])} probability and reaches the target with {fmt.prob(f['prob_uplift_above_mde'])}; keep {c}.")
+    if d.kind in (dec.SEQ_SHIP, dec.SEQ_KEEP, dec.SEQ_HARM, dec.SEQ_GUARDRAIL):
+        return _sequential_reason(d)
+    if d.kind == dec.BROKEN:
+        return (f"{v} leads {c} on conversion ({fmt.prob(f['prob_beats_control'])} probability) but its data are broken (see the red "
+                "banner): fix the tracking before shipping it.")
     if d.kind == dec.LEADING:
         return (f"{v} leads ({fmt.prob(f['prob_beats_control'])} probability of beating {c}, expected loss "
                 f"{fmt.pct(f['expected_loss_relative'], 2)} of {c}'s rate) but has not yet reached {fmt.pct(f['prob_threshold'], 0)} "
                 f"with a loss below {fmt.pct(f['loss_threshold'], 2)}.")
     raise ValueError(f"unknown decision kind {d.kind!r}")
+
+
+def sequential_label(alpha: float) -> str:
+    """``'always-valid 95% interval'``."""
+    return f"always-valid {fmt.mass(1 - alpha)} interval"
+
+
+def _seq_interval(f: dict, prefix: str = "sequential") -> str:
+    if fmt.is_finite(f.get(f"{prefix}_uplift")):
+        return uplift_text(f[f"{prefix}_uplift"], f[f"{prefix}_low"], f[f"{prefix}_high"])
+    return f"{fmt.pp(f[f'{prefix}_abs'], 2)} {fmt.interval(f[f'{prefix}_abs_low'], f[f'{prefix}_abs_high'], fmt.pp, digits=2)}"
+
+
+def days_left_text(days_left) -> str:
+    """``'88 more days'``, or what is missing when the traffic per day is unknown."""
+    if days_left is None or not fmt.is_finite(days_left):
+        return "an unknown number of days (no assignment times)"
+    return fmt.plural(round(float(days_left)), "more day", "more days")
+
+
+def _sequential_reason(d: dec.Decision) -> str:
+    f, c, v = d.figures, d.control, d.variant
+    label = sequential_label(f["sequential_alpha"])
+    sample = f"{fmt.count(f['units_per_arm_now'])} of the planned {fmt.count(f['units_per_arm_needed'])} units per variant"
+    if d.kind == dec.SEQ_SHIP:
+        return (f"{v} beats {c} on the {label}, {_seq_interval(f)} conversion uplift, which stays valid however often the test "
+                f"is read: ship before the planned sample ({sample}).")
+    if d.kind == dec.SEQ_GUARDRAIL:
+        return (f"{v} converts better than {c} on the {label} ({_seq_interval(f)}) but its revenue per unit is lower on the same "
+                f"kind of interval ({_seq_interval(f, 'revenue')}): check the revenue guardrail before shipping.")
+    if d.kind == dec.SEQ_HARM:
+        return (f"Every variant converts worse than {c} on the {label} (the best, {f['leader']}: {_seq_interval(f)}): stop and keep {c}.")
+    return (f"{v} leads ({_seq_interval(f)} conversion uplift on the {label}, which still includes zero; P(beats {c}) "
+            f"{fmt.prob(f['prob_beats_control'])}), and the test has {sample}: keep testing for about {days_left_text(d.days_left)} "
+            "to the planned sample, or until the always-valid interval clears zero.")
 
 
 def decision_banner(r: ABTestResult) -> tuple[str, str]:
@@ -128,11 +169,31 @@ def srm_banner(r: ABTestResult) -> str:
             f"chi-square p = {p_value(r.srm.p_value)} &lt; {r.srm.alpha:g}). Find the cause (assignment, logging, bots) before reading any result.")
 
 
+def broken_banners(r: ABTestResult) -> list[str]:
+    """One red banner per broken arm: no conversions at all, or conversions but no revenue (a broken tag)."""
+    out = []
+    for v in r.broken.no_conversions:
+        out.append(f"<b>{e(v)} recorded no conversions: check tracking.</b> Its conversion rate is analysed as zero, and it is "
+                   "not shipped until the data are fixed.")
+    for v in r.broken.no_revenue:
+        left_out = ("so revenue per unit cannot be compared with the control" if v == r.control
+                    else "its revenue is left out of the revenue comparison")
+        out.append(f"<b>{e(v)} recorded no revenue: check tracking.</b> It converted "
+                   f"{fmt.count(conv(r).loc[v, 'conversions'])} units but none has revenue; {left_out}, and it is not shipped on revenue it did not record.")
+    return out
+
+
+def zero_control(r: ABTestResult) -> bool:
+    """The control recorded no conversions: relative uplifts are undefined and absolute differences speak instead."""
+    return int(conv(r).loc[r.control, "conversions"]) == 0
+
+
 def banners(r: ABTestResult) -> list[tuple[str, str]]:
     """The banners that open the report, most serious first: health problems, then the decision."""
     out = []
     if r.srm.detected:
         out.append((srm_banner(r), "danger"))
+    out += [(b, "danger") for b in broken_banners(r)]
     out.append(decision_banner(r))
     return out
 
@@ -143,6 +204,11 @@ def banners(r: ABTestResult) -> list[tuple[str, str]]:
 def _lead_finding(r: ABTestResult) -> str:
     t, c, v = conv(r), r.control, lead(r)
     row = t.loc[v]
+    if zero_control(r):
+        return (f"<b>{e(v)}</b> converts at {fmt.pct(row['rate_mean'], 2)} against {fmt.pct(t.loc[c, 'rate_mean'], 2)} for {e(c)}, which "
+                f"recorded no conversions, so a relative uplift is undefined: the absolute difference is <b>{fmt.pp(row['uplift_abs_mean'], 2)}</b> "
+                f"({ci(r)} {fmt.interval(row['uplift_abs_hdi_low'], row['uplift_abs_hdi_high'], fmt.pp, digits=2)}), with "
+                f"{fmt.prob(row['prob_beats_control'])} probability of beating {e(c)}.")
     return (f"<b>{e(v)}</b> converts at {fmt.pct(row['rate_mean'], 2)} against {fmt.pct(t.loc[c, 'rate_mean'], 2)} for {e(c)}: "
             f"a relative uplift of <b>{fmt.pct(row['uplift_mean'], 1, signed=True)}</b> ({ci(r)} "
             f"{fmt.interval(row['uplift_hdi_low'], row['uplift_hdi_high'], fmt.pct, signed=True)}), with {fmt.prob(row['prob_beats_control'])} "
@@ -165,26 +231,22 @@ def raw_revenue_leader(r: ABTestResult) -> str:
     return str(raw.sort_values("revenue_per_unit_mean").iloc[-1]["variant"])
 
 
-def model_revenue_leader(r: ABTestResult) -> str:
-    """The variant most likely best on revenue per unit in the headline revenue view."""
-    return str(r.revenue["variants"].sort_values("prob_best").iloc[-1]["variant"])
-
-
 def _revenue_finding(r: ABTestResult) -> str:
     if r.revenue is None:
         return ""
     v = lead(r)
-    model = r.revenue["variants"].set_index("variant")
-    text = (f"Revenue per unit: {e(v)} {fmt.pct(model.loc[v, 'uplift_mean'], 1, signed=True)} ({ci(r)} "
-            f"{fmt.interval(model.loc[v, 'uplift_hdi_low'], model.loc[v, 'uplift_hdi_high'], fmt.pct, signed=True)}) in the {revenue_view_name(r)}")
+    raw = r.revenue["raw"].set_index("variant")
+    if v not in raw.index:
+        return f"Revenue per unit: {e(v)} recorded no revenue and is left out of the revenue comparison (see the red banner)."
+    text = (f"Revenue per unit: {e(v)} {fmt.pct(raw.loc[v, 'uplift_mean'], 1, signed=True)} on the raw average, the estimate ({ci(r)} "
+            f"{fmt.interval(raw.loc[v, 'uplift_hdi_low'], raw.loc[v, 'uplift_hdi_high'], fmt.pct, signed=True)})")
     if "capped" in r.revenue:
         capped = r.revenue["capped"].set_index("variant")
-        text += f", {fmt.pct(capped.loc[v, 'uplift_mean'], 1, signed=True)} with revenue capped at {fmt.money(r.revenue['cap'])}"
-    return text + f"; the raw averages put {e(raw_revenue_leader(r))} first."
-
-
-def revenue_view_name(r: ABTestResult) -> str:
-    return "Bayesian revenue model" if r.revenue_model is not None else "raw-average view (normal approximation)"
+        text += f"; {fmt.pct(capped.loc[v, 'uplift_mean'], 1, signed=True)} with orders capped at {fmt.money(r.revenue['cap'])}"
+    if r.revenue_model is not None:
+        model = r.revenue["variants"].set_index("variant")
+        text += f"; {fmt.pct(model.loc[v, 'uplift_mean'], 1, signed=True)} in the log-normal model"
+    return text + "."
 
 
 def health_finding(r: ABTestResult) -> str:
@@ -195,13 +257,34 @@ def health_finding(r: ABTestResult) -> str:
     return f"Health: traffic split {split} (SRM p = {p_value(r.srm.p_value)}); {data}; {span}."
 
 
+def _segment_list(r: ABTestResult, rows: pd.DataFrame) -> str:
+    return "; ".join(f"{e(x['variant'])} on {e(x['segment'])} = {e(x['level'])} "
+                     f"({uplift_text(x['uplift_mean'], x['uplift_hdi_low'], x['uplift_hdi_high'])})" for _, x in rows.iterrows())
+
+
+def segment_headline(r: ABTestResult) -> str:
+    """Only segments whose shrunken interval excludes zero are named, with how many were looked at (no cherry-picking)."""
+    n = len(r.segments.table)
+    cred = r.credible_segments.sort_values("uplift_mean", ascending=False)
+    looked = f"{fmt.plural(n, 'segment uplift')} looked at (levels × variants)"
+    if cred.empty:
+        return f"none of the {looked} has a {ci(r)} clear of zero"
+    return f"of the {looked}, {fmt.count(len(cred))} {'has' if len(cred) == 1 else 'have'} a {ci(r)} clear of zero: {_segment_list(r, cred)}"
+
+
 def _segment_finding(r: ABTestResult) -> str:
     if r.segments is None:
         return ""
-    top = r.segments.table.sort_values("uplift_mean", ascending=False).iloc[0]
-    return (f"Exploratory: the largest segment uplift is {e(top['variant'])} on {e(top['segment'])} = {e(top['level'])} "
-            f"({fmt.pct(top['uplift_mean'], 1, signed=True)}, {ci(r)} {fmt.interval(top['uplift_hdi_low'], top['uplift_hdi_high'], fmt.pct, signed=True)}); "
-            "treat segment differences as hypotheses for the next test.")
+    return f"Exploratory: {segment_headline(r)}; treat segment differences as hypotheses for the next test."
+
+
+def refused_segments_note(r: ABTestResult) -> str:
+    """Why a segment column was left out ('' when none was): its mix differs between arms."""
+    if not r.refused_segments:
+        return ""
+    cols = fmt.join([f"{e(c)} (p = {p_value(p)})" for c, p in r.refused_segments.items()])
+    return (f"Left out of the segment breakdown: {cols}. Its mix differs between the arms by more than chance, so it probably "
+            "changed after assignment (recorded after the variant was shown), and a breakdown by it would compare unlike groups.")
 
 
 def findings(r: ABTestResult) -> list[str]:
@@ -214,17 +297,20 @@ def tiles(r: ABTestResult) -> list[Tile]:
     """Headline tiles: decision, the lead's uplift and P(beats control), expected loss, revenue, SRM."""
     d, t, c, v = r.decision, conv(r), r.control, lead(r)
     row = t.loc[v]
+    uplift = (Tile(f"Conversion difference, {v}", fmt.pp(row["uplift_abs_mean"], 2),
+                   f"{ci(r)} {fmt.interval(row['uplift_abs_hdi_low'], row['uplift_abs_hdi_high'], fmt.pp, digits=2)}") if zero_control(r)
+              else Tile(f"Conversion uplift, {v}", fmt.pct(row["uplift_mean"], 1, signed=True),
+                        f"{ci(r)} {fmt.interval(row['uplift_hdi_low'], row['uplift_hdi_high'], fmt.pct, signed=True)}"))
     out = [
         Tile("Decision", action_label(d), fmt.clip_words(decision_reason(d).split(":")[0], 90), ACTION_TONE.get(d.action, "")),
-        Tile(f"Conversion uplift, {v}", fmt.pct(row["uplift_mean"], 1, signed=True),
-             f"{ci(r)} {fmt.interval(row['uplift_hdi_low'], row['uplift_hdi_high'], fmt.pct, signed=True)}"),
+        uplift,
         Tile(f"P({v} beats {c})", fmt.prob(row["prob_beats_control"]), f"best of all arms: {fmt.prob(row['prob_best'])}"),
         Tile(f"Expected loss choosing {v}", loss_pp(row["expected_loss"]), f"{fmt.pct(row['expected_loss_relative'], 2)} of {c}'s rate"),
     ]
-    if r.revenue is not None:
-        model = r.revenue["variants"].set_index("variant")
-        out.append(Tile(f"Revenue per unit, {v}", fmt.pct(model.loc[v, "uplift_mean"], 1, signed=True),
-                        f"{ci(r)} {fmt.interval(model.loc[v, 'uplift_hdi_low'], model.loc[v, 'uplift_hdi_high'], fmt.pct, signed=True)}"))
+    if r.revenue is not None and v in set(r.revenue["raw"]["variant"]):
+        raw = r.revenue["raw"].set_index("variant")
+        out.append(Tile(f"Revenue per unit, {v}", fmt.pct(raw.loc[v, "uplift_mean"], 1, signed=True),
+                        f"raw average, {ci(r)} {fmt.interval(raw.loc[v, 'uplift_hdi_low'], raw.loc[v, 'uplift_hdi_high'], fmt.pct, signed=True)}"))
     out.append(Tile("Sample-ratio check", f"p = {p_value(r.srm.p_value)}", "mismatch" if r.srm.detected else "split as designed",
                     "bad" if r.srm.detected else "good"))
     return out
@@ -298,12 +384,15 @@ def rates_note(r: ABTestResult) -> str:
 
 def uplift_sentence(r: ABTestResult) -> str:
     t, v = conv(r), lead(r)
+    if zero_control(r):
+        return (f"{e(r.control)} recorded no conversions, so the chart shows absolute differences: {e(v)} converts "
+                f"{fmt.pp(t.loc[v, 'uplift_abs_mean'], 2)} more ({ci(r)} {fmt.interval(t.loc[v, 'uplift_abs_hdi_low'], t.loc[v, 'uplift_abs_hdi_high'], fmt.pp, digits=2)}).")
     return (f"{e(v)}'s relative uplift is {fmt.pct(t.loc[v, 'uplift_mean'], 1, signed=True)}; the chance it is at least the minimum "
             f"effect worth having ({fmt.pct(r.mde, 0, signed=True)}) is {fmt.prob(t.loc[v, 'prob_uplift_above_mde'])}.")
 
 
 def uplift_title(r: ABTestResult) -> str:
-    return f"Relative uplift in conversion vs {r.control}"
+    return f"{'Absolute difference' if zero_control(r) else 'Relative uplift'} in conversion vs {r.control}"
 
 
 def uplift_note(r: ABTestResult) -> str:
@@ -341,43 +430,80 @@ def no_revenue_banner(r: ABTestResult) -> str:
     """'' when revenue is analysed, else why not."""
     if r.revenue is not None:
         return ""
+    broken_control = [v for v in (r.control,) if v in r.broken.variants]
+    if broken_control:
+        return f"{e(r.control)} (the control) recorded no revenue or no conversions: revenue per unit cannot be compared with it."
+    if len(r.broken.variants) >= len(r.variants) - 1:
+        return "Every variant but one recorded no revenue: there is no revenue comparison to make."
     if r.source == "experiment_summary":
         return "The summary has no revenue_sum and revenue_sum_sq: revenue per unit is not analysed."
     return "No revenue in the data: revenue per unit is not analysed."
 
 
+#: The raw leader's revenue counts as concentrated in a few orders when its top 1 % of units hold at least this
+#: share of it, and at least :data:`CONCENTRATION_RATIO` times the share of the arm that leads once orders are capped.
+CONCENTRATED_SHARE = 0.25
+CONCENTRATION_RATIO = 1.25
+
+
 def revenue_views(r: ABTestResult) -> pd.DataFrame:
-    """The revenue forest: one row per treated variant and view, with a ``label`` column naming both."""
+    """The revenue forest: one row per treated variant and view, each labelled with what it estimates."""
     rev = r.revenue
-    model_name = "Bayesian model (hurdle log-normal)" if r.revenue_model is not None else "Raw average (normal approximation)"
-    views = [(model_name, rev["variants"])]
+    views = [("Raw average: revenue per unit (the estimate)", rev["raw"])]
     if "capped" in rev:
-        views.append((f"Capped at {fmt.money(rev['cap'])} (p{fmt.number(100 * r.revenue_cap_quantile, 1).rstrip('0').rstrip('.')} of buyers)", rev["capped"]))
+        views.append((f"Capped at {fmt.money(rev['cap'])}: orders above it counted at it (less noisy, biased low)", rev["capped"]))
     if "cuped" in rev:
-        views.append(("Capped + CUPED (pre-period revenue)", rev["cuped"]))
-    if "capped" in rev and r.revenue_model is not None:
-        views.append(("Raw average (no outlier guard)", rev["raw"]))
+        views.append(("Capped + CUPED: less the part pre-period revenue predicts", rev["cuped"]))
+    if r.revenue_model is not None:
+        views.append(("Model: revenue per unit if spend is log-normal (hurdle)", rev["variants"]))
     forest = pd.concat([t.assign(view=label) for label, t in views])
     forest = forest[forest["variant"] != r.control].sort_values(["variant"], kind="stable")
     return forest.assign(label=forest["variant"] + ": " + forest["view"])
 
 
+def concentration(r: ABTestResult) -> str:
+    """Why the raw view may disagree, from the data: each arm's share of revenue from its top 1 % of units."""
+    shares = (r.revenue or {}).get("top_share") or {}
+    if not shares:
+        return ""
+    listed = ", ".join(f"{e(v)} {fmt.pct(x, 0)}" for v, x in shares.items())
+    return f"share of each arm's revenue from its top 1% of units: {listed}"
+
+
+def _concentrated(r: ABTestResult, v: str, other: str) -> bool:
+    """``v``'s revenue rests on a few orders compared with ``other``'s (top-1 % shares, see :data:`CONCENTRATED_SHARE`)."""
+    shares = {k: x for k, x in ((r.revenue or {}).get("top_share") or {}).items() if fmt.is_finite(x)}
+    if v not in shares or other not in shares:
+        return False
+    return shares[v] >= CONCENTRATED_SHARE and shares[v] >= CONCENTRATION_RATIO * shares[other]
+
+
 def revenue_sentence(r: ABTestResult) -> str:
-    model = r.revenue["variants"].set_index("variant")
-    best, raw_best = model_revenue_leader(r), raw_revenue_leader(r)
-    text = f"The {revenue_view_name(r)} puts {e(best)} first (P(best) {fmt.prob(model.loc[best, 'prob_best'])})"
-    if r.revenue_model is None:
-        return text + "."
-    text += "; "
-    if raw_best == best:
-        return text + "the raw averages agree."
-    return text + f"the raw averages would favour <b>{e(raw_best)}</b>, driven by a few very large orders: capping removes that artefact."
+    """The raw mean is the estimate; when the guarded views disagree, the data say whether a few orders explain it."""
+    raw = r.revenue["raw"].set_index("variant")
+    raw_best = raw_revenue_leader(r)
+    text = f"On the raw average, the estimate of revenue per unit, {e(raw_best)} leads (P(best) {fmt.prob(raw.loc[raw_best, 'prob_best'])})"
+    if "capped" not in r.revenue:
+        return text + "; summary sums allow no capping."
+    guarded = r.revenue["capped"].set_index("variant")
+    guarded_best = str(guarded["prob_best"].idxmax())
+    if guarded_best == raw_best:
+        return text + f"; with orders capped at {fmt.money(r.revenue['cap'])} it leads too."
+    text += f"; with orders capped at {fmt.money(r.revenue['cap'])}, <b>{e(guarded_best)}</b> leads instead"
+    if _concentrated(r, raw_best, guarded_best):
+        return text + (f": {e(raw_best)}'s lead rests on a few very large orders ({concentration(r)}). Check those orders "
+                       "before trusting either view.")
+    return text + (f", although {e(raw_best)}'s revenue is no more concentrated in a few orders than {e(guarded_best)}'s "
+                   f"({concentration(r)}): the views differ by more than outliers explain, so revenue cannot call a winner yet.")
 
 
 def revenue_title(r: ABTestResult) -> str:
-    best, raw_best = model_revenue_leader(r), raw_revenue_leader(r)
     base = f"Revenue per unit vs {r.control}"
-    return base if best == raw_best else f"{base}: {best} leads once outliers are tamed"
+    if "capped" not in (r.revenue or {}):
+        return base
+    raw_best = raw_revenue_leader(r)
+    guarded_best = str(r.revenue["capped"].set_index("variant")["prob_best"].idxmax())
+    return base if raw_best == guarded_best else f"{base}: the raw average and the capped view disagree"
 
 
 def revenue_table(r: ABTestResult) -> dict:
@@ -392,11 +518,36 @@ def revenue_table(r: ABTestResult) -> dict:
     return {"frame": r.revenue["variants"][list(cols)], "formats": formats, "headers": cols, "caption": caption}
 
 
+def cuped_shift(r: ABTestResult) -> dict:
+    """How CUPED moved the lead's absolute difference in capped revenue per unit and how much it narrowed its interval."""
+    v = lead(r)
+    capped, adj = r.revenue["capped"].set_index("variant"), r.revenue["cuped"].set_index("variant")
+    if v not in capped.index:
+        return {}
+    before, after = float(capped.loc[v, "uplift_abs_mean"]), float(adj.loc[v, "uplift_abs_mean"])
+    w0 = float(capped.loc[v, "uplift_abs_hdi_high"] - capped.loc[v, "uplift_abs_hdi_low"])
+    w1 = float(adj.loc[v, "uplift_abs_hdi_high"] - adj.loc[v, "uplift_abs_hdi_low"])
+    return {"variant": v, "difference_before": before, "difference_after": after,
+            "moved": (after - before) / abs(before) if before else float("nan"), "narrowed": 1 - w1 / w0 if w0 > 0 else float("nan")}
+
+
 def cuped_sentence(r: ABTestResult) -> str:
+    """What CUPED did: the variance removed, how far the difference moved and how much its interval narrowed."""
     if r.revenue is None or "cuped" not in r.revenue:
         return ""
-    return (f"CUPED used pre-period revenue to remove {fmt.pct(r.revenue['cuped_variance_reduction'], 1)} of the variance of capped "
-            f"revenue per unit (θ = {fmt.number(r.revenue['cuped_theta'], 3)}), which narrows the intervals without moving the expected difference.")
+    shift = cuped_shift(r)
+    text = (f"CUPED used pre-period revenue to remove {fmt.pct(r.revenue['cuped_variance_reduction'], 1)} of the variance of capped "
+            f"revenue per unit (θ = {fmt.number(r.revenue['cuped_theta'], 3)})")
+    if not shift:
+        return text + "."
+    v = e(shift["variant"])
+    moved = shift["moved"]
+    how = (f"moved {v}'s difference from control from {fmt.money_precise(shift['difference_before'])} to "
+           f"{fmt.money_precise(shift['difference_after'])} per unit" + (f" ({fmt.pct(moved, 0, signed=True)})" if fmt.is_finite(moved) else ""))
+    narrowed = shift["narrowed"]
+    width = (f"narrowed its {ci(r)} by {fmt.pct(narrowed, 0)}" if fmt.is_finite(narrowed) and narrowed >= 0
+             else f"widened its {ci(r)} by {fmt.pct(-narrowed, 0)}")
+    return text + f": it {how} and {width}."
 
 
 # --------------------------------------------------------------------------- segments
@@ -405,6 +556,8 @@ def cuped_sentence(r: ABTestResult) -> str:
 def no_segments_banner(r: ABTestResult) -> str:
     if r.segments is not None:
         return ""
+    if r.refused_segments:
+        return "No segment breakdown: every segment column was left out (see the note below)."
     return "No segment breakdown (summary data, no segment columns, or the models were skipped)."
 
 
@@ -413,19 +566,56 @@ def _overlap(a: pd.Series, b: pd.Series) -> bool:
 
 
 def segments_sentence(r: ABTestResult) -> str:
+    """The segment card: credible segments only, how many were looked at, and whether the extremes' intervals overlap."""
     seg = r.segments.table
+    text = segment_headline(r)[0].upper() + segment_headline(r)[1:]
+    if len(seg) < 2:
+        return text + "."
     top = seg.sort_values("uplift_mean", ascending=False).iloc[0]
     low = seg.sort_values("uplift_mean").iloc[0]
-    text = (f"{e(top['variant'])} does best on {e(top['segment'])} = {e(top['level'])} ({fmt.pct(top['uplift_mean'], 1, signed=True)}) and "
-            f"least well on {e(low['segment'])} = {e(low['level'])} for {e(low['variant'])} ({fmt.pct(low['uplift_mean'], 1, signed=True)}); ")
     if _overlap(top, low):
-        return text + f"their {ci(r)}s overlap, so these are leads, not findings."
-    return text + f"their {ci(r)}s do not overlap, a lead worth a dedicated test (still exploratory)."
+        return text + f"; even the highest and lowest estimates have overlapping {ci(r)}s, so differences are leads, not findings."
+    return text + f"; the highest and lowest estimates' {ci(r)}s do not overlap, a lead worth a dedicated test (still exploratory)."
 
 
 def segments_note(r: ABTestResult) -> str:
     return (f"Each row is one segment level for one variant: the dot and bar are the model's estimate and {ci(r)}, the cross the raw "
             "estimate from that segment alone. Pooling pulls small, noisy segments toward the variant's overall effect.")
+
+
+# --------------------------------------------------------------------------- factorial
+
+
+def no_factorial_banner(r: ABTestResult) -> str:
+    if r.factorial is not None:
+        return ""
+    return "Not a factorial test (fewer than two factor_ columns, summary data, or the models were skipped)."
+
+
+def _combo(c: dict) -> str:
+    return ", ".join(f"{e(f)} = {e(lv)}" for f, lv in c.items())
+
+
+def factorial_sentence(r: ABTestResult) -> str:
+    """The best combination with its P(best), the clear main effects, and whether interactions matter."""
+    fr = r.factorial
+    best = fr.best
+    clear = [f"{e(f)} = {e(lv)} {fmt.number(x['mean'], 2)} {fmt.interval(x['hdi_low'], x['hdi_high'], fmt.number, digits=2)}"
+             for f, levels in fr.main_effects.items() for lv, x in levels.items() if x["hdi_low"] > 0 or x["hdi_high"] < 0]
+    text = (f"The best combination is {_combo(best['combination'])} (P(best) {fmt.prob(best['prob_best'])}, conversion "
+            f"{fmt.pct(best['rate_mean'], 2)}). ")
+    text += (f"Main effects clear of zero ({ci(r)}, log-odds against each factor's first level): {'; '.join(clear)}. " if clear
+             else f"No main effect has a {ci(r)} clear of zero. ")
+    strong = [i for i in fr.interactions if i["hdi_low"] > 0 or i["hdi_high"] < 0]
+    if strong:
+        parts = "; ".join(f"{e(i['factors'][0])} = {e(i['levels'][0])} × {e(i['factors'][1])} = {e(i['levels'][1])} "
+                          f"{fmt.number(i['mean'], 2)} {fmt.interval(i['hdi_low'], i['hdi_high'], fmt.number, digits=2)}" for i in strong)
+        return text + f"Interactions matter: {parts}, so read the factors together, not one at a time."
+    return text + f"No two-way interaction has a {ci(r)} clear of zero: the factors can be read one at a time."
+
+
+def factorial_title(r: ABTestResult) -> str:
+    return f"Factor effects on conversion (log-odds), best: {', '.join(r.factorial.best['combination'].values())}"
 
 
 # --------------------------------------------------------------------------- plan and allocation
@@ -492,9 +682,13 @@ def methods(r: ABTestResult) -> dict:
         ("Uplift intervals", "Exact: from the CDF of the uplift, a 1-D integral over the control's rate, tabulated on a fine grid "
                              f"(the daily intervals over time use {fmt.count(20_000)} seeded draws)."),
         ("Expected loss", "E[max over variants − chosen variant]: conversion given up, on average, by choosing a variant; relative = ÷ control's rate."),
-        ("Decision rule", f"ship if P(beats {c}) ≥ {fmt.pct(r.prob_threshold, 1)} and relative expected loss ≤ {fmt.pct(r.loss_threshold, 2)}, "
+        ("Decision rule", f"Once the planned sample is reached (fixed horizon): ship if P(beats {c}) ≥ {fmt.pct(r.prob_threshold, 1)} and relative expected loss ≤ {fmt.pct(r.loss_threshold, 2)}, "
                           "unless capped revenue is worse with that certainty; stop if every variant is very unlikely "
                           f"(≤ {fmt.pct(1 - r.prob_threshold, 0)}) to reach the MDE of {fmt.pct(r.mde, 0, signed=True)}; SRM stops the test; too little data keeps it running."),
+        ("Sequential rule", (f"Before the planned sample: ship only when the {sequential_label(r.sequential.alpha)} of the uplift "
+                             "(asymptotic confidence sequence, Waudby-Smith et al. 2021; relative uplift by the delta method) lies above zero, "
+                             f"tightest at {fmt.count(r.sequential.tuning)} units in all (tuning value N*); stop when every variant's lies below "
+                             "zero; otherwise keep testing.") if r.sequential is not None else "not computed"),
         ("Sample-ratio check", f"Pearson chi-square of units per variant against {split}, flagged at p < {r.srm.alpha:g}."),
         ("Minimum data", f"At least {fmt.count(r.data_check.min_conversions_required)} conversions per variant and {fmt.days(r.data_check.days_required)} of data."),
     ]
@@ -537,37 +731,53 @@ def frequentist_sentence(r: ABTestResult) -> str:
                    "test (and the interval) can disagree with it near the threshold.")
 
 
-def _aa_single_and_peek(r: ABTestResult):
-    single = next((a for a in r.aa if a.looks == 1), r.aa[0])
-    peek = max(r.aa, key=lambda a: a.looks)
-    return single, peek
+def _aa(r: ABTestResult):
+    """(fixed horizon with one look, fixed horizon read daily or None, sequential read daily or None)."""
+    fixed = [a for a in r.aa if a.rule == dec.RULE_FIXED]
+    single = next((a for a in fixed if a.looks == 1), fixed[0] if fixed else r.aa[0])
+    daily = max((a for a in fixed if a.looks > 1), key=lambda a: a.looks, default=None)
+    seq_ = next((a for a in r.aa if a.rule == dec.RULE_SEQUENTIAL), None)
+    return single, daily, seq_
 
 
 def aa_sentence(r: ABTestResult) -> str:
-    single, peek = _aa_single_and_peek(r)
-    text = (f"On {fmt.count(single.n_sims)} simulated A/A tests of this size (no real difference), the decision rule ships a variant "
+    """The false-ship rates of both rules, as simulated (one look; read daily and stopped at the first call)."""
+    single, daily, seq_ = _aa(r)
+    text = (f"On {fmt.count(single.n_sims)} simulated A/A tests of this size (no real difference), the Bayesian rule ships a variant "
             f"{fmt.pct(single.false_ship_rate, 1)} of the time with one look at the end")
-    if peek.looks > 1:
-        return text + f", and {fmt.pct(peek.false_ship_rate, 1)} when checked {fmt.count(peek.looks)} times and stopped at the first call."
+    if daily is not None:
+        text += f", and {fmt.pct(daily.false_ship_rate, 1)} when read {fmt.count(daily.looks)} times and stopped at the first call"
+    if seq_ is not None:
+        text += (f"; the sequential rule, read {fmt.count(seq_.looks)} times, ships {fmt.pct(seq_.false_ship_rate, 1)} "
+                 f"(nominal at most {fmt.pct(seq_.nominal, 0)}" + (", within it" if seq_.false_ship_rate <= seq_.nominal else ", above it") + ")")
     return text + "."
 
 
 def aa_title(r: ABTestResult) -> str:
-    single, peek = _aa_single_and_peek(r)
+    single, daily, seq_ = _aa(r)
     text = f"False winners: {fmt.pct(single.false_ship_rate, 0)} with one look"
-    return text + (f", {fmt.pct(peek.false_ship_rate, 0)} with {fmt.count(peek.looks)} looks" if peek.looks > 1 else "")
+    if daily is not None:
+        text += f", {fmt.pct(daily.false_ship_rate, 0)} with {fmt.count(daily.looks)} looks"
+    if seq_ is not None:
+        text += f"; sequential {fmt.pct(seq_.false_ship_rate, 0)}"
+    return text
+
+
+def aa_labels(r: ABTestResult) -> list[str]:
+    """The bar labels of the A/A chart: rule and looks."""
+    return [f"{'sequential' if a.rule == dec.RULE_SEQUENTIAL else 'Bayesian'}, {fmt.plural(a.looks, 'look')}" for a in r.aa]
 
 
 def aa_note(r: ABTestResult) -> str:
     """How to read the A/A chart: the simulated single-look rate against the nominal rate per comparison."""
-    single, _ = _aa_single_and_peek(r)
+    single, _, _ = _aa(r)
     comparisons = len(r.treated)
     nominal = 1 - r.prob_threshold
     return (f"Each simulated test has {fmt.count(single.units_per_arm)} units per variant and the control's conversion rate "
-            f"({fmt.pct(single.rate, 2)}) in every arm, so every 'ship' is a false winner. The rule's nominal error is "
+            f"({fmt.pct(single.rate, 2)}) in every arm, so every 'ship' is a false winner. The Bayesian rule's nominal error is "
             f"{fmt.pct(nominal, 0)} per comparison ({fmt.plural(comparisons, 'variant')} against the control); with one look the "
-            f"simulation gives {fmt.pct(single.false_ship_rate, 1)} ± {fmt.pct(2 * single.false_ship_rate_se, 1)}. "
-            "Bars show ±2 standard errors of the simulation.")
+            f"simulation gives {fmt.pct(single.false_ship_rate, 1)} ± {fmt.pct(2 * single.false_ship_rate_se, 1)}. The sequential "
+            "rule's always-valid intervals hold their error rate however often they are read. Bars show ±2 standard errors of the simulation.")
 
 
 def diagnostics_table(r: ABTestResult) -> dict | None:
@@ -615,12 +825,15 @@ def brief(r: ABTestResult) -> list[dict]:
         risks.append("sample-ratio mismatch")
     if not r.data_check.passed:
         risks.extend(r.data_check.reasons)
+    risks += [f"{v} recorded no conversions" for v in r.broken.no_conversions] + [f"{v} recorded no revenue" for v in r.broken.no_revenue]
     return [{
         "kind": "ab_decision",
         "action": d.action,
-        "decision": action_label(d)[0].upper() + action_label(d)[1:],
-        "evidence": f"{v} vs {r.control}: conversion uplift {uplift_text(row['uplift_mean'], row['uplift_hdi_low'], row['uplift_hdi_high'])} "
-                    f"({ci(r)}), P(beats {r.control}) {fmt.prob(row['prob_beats_control'])}",
+        "decision": brief_decision(d),
+        "evidence": (f"{v} vs {r.control}: conversion difference {fmt.pp(row['uplift_abs_mean'], 2)} ({ci(r)} "
+                     f"{fmt.interval(row['uplift_abs_hdi_low'], row['uplift_abs_hdi_high'], fmt.pp, digits=2)})" if zero_control(r) else
+                     f"{v} vs {r.control}: conversion uplift {uplift_text(row['uplift_mean'], row['uplift_hdi_low'], row['uplift_hdi_high'])} "
+                     f"({ci(r)})") + f", P(beats {r.control}) {fmt.prob(row['prob_beats_control'])}",
         "risk": "; ".join(risks) or "none flagged",
         "section": SECTION_DECISION,
         "money_at_stake": None,
@@ -628,6 +841,17 @@ def brief(r: ABTestResult) -> list[dict]:
         "low": _finite(row["uplift_hdi_low"]),
         "high": _finite(row["uplift_hdi_high"]),
     }]
+
+
+def brief_decision(d: dec.Decision) -> str:
+    """``'Ship B'``, ``'Stop: keep A'``, ``'Keep testing B: 88 more days to the planned sample'``."""
+    if d.action == "ship":
+        return f"Ship {d.variant}"
+    if d.action == "stop":
+        return f"Stop: keep {d.control}"
+    if d.days_left is not None and fmt.is_finite(d.days_left):
+        return f"Keep testing {d.variant}: {days_left_text(d.days_left)} to the planned sample"
+    return f"Keep testing {d.variant}"
 
 
 def _finite(x) -> float | None:

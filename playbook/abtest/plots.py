@@ -152,7 +152,7 @@ def plot_allocation(allocation: Mapping[str, float], title: str, colors: Mapping
     return fig
 
 
-def plot_false_ship(rows: pd.DataFrame, title: str) -> Figure:
+def plot_false_ship(rows: pd.DataFrame, title: str, labels: list[str] | None = None) -> Figure:
     """False-ship rate of the decision rule in A/A simulations, by number of looks (with ±2 SE)."""
     fig, ax = plt.subplots(figsize=(9.0, 3.4))
     x = np.arange(len(rows))
@@ -161,7 +161,7 @@ def plot_false_ship(rows: pd.DataFrame, title: str) -> Figure:
     ax.bar(x, rate, color=theme.COLORS["bad"], alpha=0.8, yerr=[np.minimum(err, rate), err], capsize=4)
     for xi, r in zip(x, rows["false_ship_rate"]):
         ax.annotate(fmt.pct(r, 1), (xi, r), xytext=(8, 4), textcoords="offset points")
-    ax.set_xticks(x, [f"{n} look{'s' if n > 1 else ''}" for n in rows["looks"]])
+    ax.set_xticks(x, labels or [fmt.plural(n, "look") for n in rows["looks"]])
     theme.pct_axis(ax, "y")
     ax.set_ylabel("Share of A/A tests shipped")
     ax.set_xlabel("How often the results were checked during the test")
@@ -194,7 +194,12 @@ def rates(r) -> Figure:
 def uplift(r) -> Figure:
     """The conversion uplift of every treated variant against the control."""
     t = r.conversion.table
-    return plot_uplift_forest(t[t["variant"] != r.control], "variant", narrative.uplift_title(r), r.mde, colors=_colors(r), interval=r.interval)
+    t = t[t["variant"] != r.control]
+    if narrative.zero_control(r):  # no control rate to be relative to: absolute differences, no relative MDE
+        t = t.assign(uplift_mean=t["uplift_abs_mean"], uplift_hdi_low=t["uplift_abs_hdi_low"], uplift_hdi_high=t["uplift_abs_hdi_high"])
+        return plot_uplift_forest(t, "variant", narrative.uplift_title(r), colors=_colors(r), interval=r.interval,
+                                  xlabel=f"Absolute difference in conversion rate vs {r.control}")
+    return plot_uplift_forest(t, "variant", narrative.uplift_title(r), r.mde, colors=_colors(r), interval=r.interval)
 
 
 def revenue(r) -> Figure:
@@ -215,4 +220,24 @@ def allocation(r) -> Figure:
 
 def false_ship(r) -> Figure:
     """The A/A simulation's false-ship rates."""
-    return plot_false_ship(pd.DataFrame([vars(a) for a in r.aa]), narrative.aa_title(r))
+    return plot_false_ship(pd.DataFrame([vars(a) for a in r.aa]), narrative.aa_title(r), narrative.aa_labels(r))
+
+
+def factorial(r) -> Figure:
+    """Main effects and two-way interactions of the factorial model (log-odds against the first levels)."""
+    fr = r.factorial
+    rows = [{"label": f"{f} = {lv}", "mean": x["mean"], "low": x["hdi_low"], "high": x["hdi_high"]}
+            for f, levels in fr.main_effects.items() for lv, x in levels.items()]
+    rows += [{"label": f"{i['factors'][0]} = {i['levels'][0]} × {i['factors'][1]} = {i['levels'][1]}", "mean": i["mean"],
+              "low": i["hdi_low"], "high": i["hdi_high"]} for i in fr.interactions]
+    fig, ax = plt.subplots(figsize=(9.0, 0.5 * len(rows) + 1.6))
+    y = np.arange(len(rows))[::-1]
+    for yi, row in zip(y, rows):
+        ax.plot([row["low"], row["high"]], [yi, yi], color=theme.COLORS["ours"], lw=3, alpha=0.8, solid_capstyle="butt")
+        ax.plot(row["mean"], yi, "o", color=theme.COLORS["ours"], ms=8)
+    ax.axvline(0, color=theme.COLORS["neutral"], lw=1)
+    ax.set_yticks(y, [row["label"] for row in rows])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel(f"Effect on the log-odds of converting (dot = mean, bar = {fmt.interval_label(r.interval)})")
+    ax.set_title(narrative.factorial_title(r))
+    return fig

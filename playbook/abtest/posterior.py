@@ -209,10 +209,10 @@ def _uplift_columns(draws: Mapping[str, np.ndarray], control: str, prob: float) 
     return out
 
 
-def _exact_uplift_hdis(ak: float, bk: float, ac: float, bc: float, prob: float, is_control: bool) -> dict[str, float]:
+def _exact_uplift_hdis(ak: float, bk: float, ac: float, bc: float, prob: float, is_control: bool, relative: bool = True) -> dict[str, float]:
     if is_control:
         return {k: 0.0 for k in ("uplift_hdi_low", "uplift_hdi_high", "uplift_abs_hdi_low", "uplift_abs_hdi_high")}
-    rel_lo, rel_hi = uplift_hdi(ak, bk, ac, bc, prob, relative=True)
+    rel_lo, rel_hi = uplift_hdi(ak, bk, ac, bc, prob, relative=True) if relative else (np.nan, np.nan)
     abs_lo, abs_hi = uplift_hdi(ak, bk, ac, bc, prob, relative=False)
     return {"uplift_hdi_low": rel_lo, "uplift_hdi_high": rel_hi, "uplift_abs_hdi_low": abs_lo, "uplift_abs_hdi_high": abs_hi}
 
@@ -257,6 +257,8 @@ def conversion_analysis(
     loss = expected_loss(alphas, betas)
     ac, bc = alphas[0], betas[0]
     inv_mean_control = (ac + bc - 1.0) / (ac - 1.0) if ac > 1 else np.nan
+    # a control without conversions has no rate to be relative to: the relative uplift is undefined (NaN), the absolute one decides
+    control_empty = int(c.loc[control, "conversions"]) == 0
     draws = beta_draws(alphas, betas, names, n_draws, seed)
     rows = []
     for i, v in enumerate(names):
@@ -274,9 +276,9 @@ def conversion_analysis(
                 "expected_loss": float(loss[i]),
                 "expected_loss_relative": float(loss[i] / means[0]),
                 "prob_beats_control": np.nan if is_control else prob_ratio_above(alphas[i], betas[i], ac, bc, 0.0),
-                "uplift_mean": 0.0 if is_control else float(means[i] * inv_mean_control - 1.0),
+                "uplift_mean": 0.0 if is_control else (np.nan if control_empty else float(means[i] * inv_mean_control - 1.0)),
                 "uplift_abs_mean": float(means[i] - means[0]),
-                **_exact_uplift_hdis(alphas[i], betas[i], ac, bc, interval, is_control),
+                **_exact_uplift_hdis(alphas[i], betas[i], ac, bc, interval, is_control, relative=not control_empty),
                 "prob_uplift_above_mde": np.nan if is_control else prob_ratio_above(alphas[i], betas[i], ac, bc, mde),
             }
         )

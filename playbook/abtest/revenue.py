@@ -99,3 +99,18 @@ def revenue_moments_from_sums(counts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"variant": counts["variant"], "units": counts["units"], "mean": mean, "std": np.sqrt(var)})
 
 
+
+
+#: Share of units whose revenue the concentration check sums (the top 1 %).
+TOP_SHARE_UNITS = 0.01
+
+
+def top_share(values: pd.Series, variant: pd.Series, share: float = TOP_SHARE_UNITS) -> dict[str, float]:
+    """Per arm, the share of its revenue that comes from its top ``share`` of units (by revenue; NaN without revenue)."""
+    out = {}
+    for v, r in values.groupby(variant):
+        r = np.sort(r.to_numpy(float))[::-1]
+        total = r.sum()
+        k = max(1, int(math.ceil(share * len(r))))
+        out[str(v)] = float(r[:k].sum() / total) if total > 0 else float("nan")
+    return out

@@ -165,3 +165,51 @@ def make(world: World, srm_drop: float = 0.0, units: int | None = None) -> tuple
     frame = frame.sort_values("assigned_at", kind="stable").reset_index(drop=True)
     frame.insert(0, "unit_id", [f"u{i:05d}" for i in range(1, len(frame) + 1)])
     return {"experiment.csv": frame}, _truth(srm_drop)
+
+
+# --------------------------------------------------------------------------- a factorial (multivariate) test
+
+#: The demo factorial e-mail test: subject line × image × send time, every combination a cell.
+FACTORS: dict[str, tuple[str, ...]] = {"subject": ("plain", "question"), "image": ("lifestyle", "product"), "send_time": ("evening", "morning")}
+FACTORIAL_BASE_LOGIT = -2.2
+#: log-odds main effects against each factor's first level (sorted), and the one planted interaction
+FACTORIAL_MAIN = {"subject": {"question": 0.25}, "image": {"product": 0.0}, "send_time": {"morning": -0.15}}
+FACTORIAL_INTERACTION = {("subject", "image"): {("question", "product"): 0.30}}
+FACTORIAL_UNITS = 24_000
+
+
+def factorial_logit(combination: dict[str, str]) -> float:
+    """The true log-odds of converting in one cell of the factorial test."""
+    out = FACTORIAL_BASE_LOGIT + sum(FACTORIAL_MAIN[f].get(lv, 0.0) for f, lv in combination.items())
+    for (f, g), effects in FACTORIAL_INTERACTION.items():
+        out += effects.get((combination[f], combination[g]), 0.0)
+    return out
+
+
+def make_factorial(world: World, units: int | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Return ``({"experiment.csv": frame}, truth)`` for a 2 × 2 × 2 factorial e-mail test with known effects.
+
+    ``variant`` labels the cell (``question|product|morning``); one ``factor_<name>`` column per factor.
+    Not part of the bundled demo folder (one experiment per folder): tests and the README's example draw it.
+    """
+    rng = world.rng("experiment_factorial")
+    n = units if units is not None else world.n(FACTORIAL_UNITS, minimum=800)
+    combos = [dict(zip(FACTORS, lv)) for lv in np.array(np.meshgrid(*FACTORS.values(), indexing="ij")).reshape(len(FACTORS), -1).T]
+    cell = rng.integers(0, len(combos), size=n)
+    p = np.array([expit(factorial_logit(c)) for c in combos])
+    converted = (rng.uniform(size=n) < p[cell]).astype(int)
+    basket = np.exp(3.6 + rng.normal(0, 0.5, size=n))
+    frame = pd.DataFrame({"unit_id": [f"f{i:05d}" for i in range(1, n + 1)],
+                          "variant": ["|".join(combos[c].values()) for c in cell],
+                          "converted": converted, "revenue": np.round(np.where(converted == 1, basket, 0.0), 2)})
+    for f in FACTORS:
+        frame[f"factor_{f}"] = [combos[c][f] for c in cell]
+    best = max(combos, key=factorial_logit)
+    truth = {
+        "factors": {f: list(lv) for f, lv in FACTORS.items()},
+        "base_logit": FACTORIAL_BASE_LOGIT,
+        "main_effects": {f: {lv: FACTORIAL_MAIN[f].get(lv, 0.0) for lv in levels[1:]} for f, levels in FACTORS.items()},
+        "interactions": [{"factors": list(k), "levels": list(lv), "effect": v} for k, eff in FACTORIAL_INTERACTION.items() for lv, v in eff.items()],
+        "best": best,
+    }
+    return {"experiment.csv": frame}, truth

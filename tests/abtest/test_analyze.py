@@ -58,7 +58,8 @@ def test_demo_full_analysis_recovers_revenue_and_segments(demo):
     exp, truth = demo
     res = abtest.analyze(exp, control="A", settings=mcmc.Settings(draws=300, tune=300, chains=2, sampler="pymc"), n_draws=50_000, aa_sims=0, seed=7, interval=0.95)
     assert not res.srm.detected and res.data_check.passed
-    assert (res.decision.action, res.decision.variant) == ("ship", "B")
+    # issue 11: 7,915 units per arm of a planned ~33,200 → the always-valid interval decides, and it includes zero
+    assert (res.decision.action, res.decision.variant, res.decision.rule) == ("keep testing", "B", "sequential")
     model = res.revenue["variants"].set_index("variant")
     capped = res.revenue["capped"].set_index("variant")
     raw = res.revenue["raw"].set_index("variant")
@@ -71,6 +72,11 @@ def test_demo_full_analysis_recovers_revenue_and_segments(demo):
     # CUPED on pre-period revenue removes variance (about the squared correlation, a few %)
     assert 0.02 < res.revenue["cuped_variance_reduction"] < 0.3
     # the segment model converges and ranks B's uplift on mobile above desktop (the true heterogeneity)
+    out = res.results()
+    assert out["segments"]["looked_at"] == len(res.segments.table)
+    assert all(c["uplift_hdi_low"] > 0 or c["uplift_hdi_high"] < 0 for c in out["segments"]["credible"])
+    assert out["revenue"]["top1_share"]["C"] > out["revenue"]["top1_share"]["B"]  # the planted wholesale orders are C's
+    assert out["revenue"]["cuped"]["moved"] == pytest.approx(-0.15, abs=0.08)  # CUPED moves B's difference (issue 11)
     seg = res.segments.table.set_index(["segment", "level", "variant"])
     assert res.segments.diagnostics.rhat_max < 1.05
     assert seg.loc[("device", "mobile", "B"), "uplift_mean"] > seg.loc[("device", "desktop", "B"), "uplift_mean"]
@@ -88,3 +94,97 @@ def test_srm_demo_is_flagged_and_stops():
     assert res.srm.detected and res.srm.p_value < 0.001
     assert res.decision.action == "stop" and "sample-ratio" in narrative.decision_reason(res.decision)
 
+
+
+def test_demo_decision_agrees_with_the_plan(demo):
+    """Issue 11: the demo's B leads (P(beats A) 99 %) but has a quarter of the planned sample; read daily, only the
+    always-valid interval may ship, and it includes zero, so: keep testing, with the plan's days left."""
+    exp, _ = demo
+    res = abtest.analyze(exp, control="A", settings=None, n_draws=20_000, aa_sims=0)
+    d, p = res.decision, res.plan
+    assert p.units_per_arm_now < p.units_per_arm_needed and p.units_per_arm_needed == pytest.approx(33_200, rel=0.01)
+    assert (d.action, d.variant, d.rule) == ("keep testing", "B", "sequential")
+    assert d.days_left == pytest.approx(p.days_to_decision) and d.days_left == pytest.approx(88, abs=1)
+    out = res.results()
+    assert out["decision"]["rule"] == "sequential" and out["decision"]["days_left"] == pytest.approx(d.days_left)
+    b = out["sequential"]["variants"]["B"]
+    assert b["significant"] is False and b["uplift_low"] < 0 < b["uplift_high"] and out["sequential"]["tuning"] == 5000.0
+    assert "88 more days" in out["decision"]["reason"] and out["brief"][0]["decision"] == "Keep testing B: 88 more days to the planned sample"
+    # the Bayesian rule alone would have shipped B: the old report's call
+    assert decision.decide(res.conversion.table, "A").action == "ship"
+
+
+def test_demo_aa_simulation_reads_daily_and_shows_both_rules(demo):
+    exp, _ = demo
+    res = abtest.analyze(exp, control="A", settings=None, n_draws=20_000, aa_sims=40, seed=2)
+    rules = [(a.rule, a.looks) for a in res.aa]
+    assert rules == [("fixed horizon", 1), ("fixed horizon", 28), ("sequential", 28)]
+    fixed_daily, seq_daily = res.aa[1], res.aa[2]
+    assert seq_daily.false_ship_rate <= seq_daily.nominal and fixed_daily.false_ship_rate > seq_daily.false_ship_rate
+    assert [r["rule"] for r in res.results()["aa_simulation"]] == ["fixed horizon", "fixed horizon", "sequential"]
+
+
+# ----------------------------------------------------------------------------- broken arms (issue 11 item 2)
+
+
+def _no_revenue(frame, arm):
+    return frame.assign(revenue=frame["revenue"].where(frame["variant"] != arm, 0.0))
+
+
+def test_an_arm_without_revenue_is_named_left_out_of_revenue_and_never_shipped():
+    from .factory import experiment
+
+    exp = _no_revenue(experiment({"A": 0.10, "B": 0.14, "C": 0.10}, units=4000), "B")
+    res = abtest.analyze(exp, control="A", settings=None, n_draws=5000, aa_sims=0, segments=[], mde=0.5)
+    assert res.broken.no_revenue == ["B"] and res.results()["health"]["broken_variants"] == ["B"]
+    assert list(res.revenue["variants"]["variant"]) == ["A", "C"]  # analysed as far as the data allow
+    assert res.decision.action == "keep testing" and res.decision.kind == decision.BROKEN  # B wins conversion, but is broken
+    banners = narrative.banners(res)
+    assert banners[0][1] == "danger" and "B recorded no revenue: check tracking" in banners[0][0]
+    assert "left out of the revenue comparison" in " ".join(narrative.findings(res))
+    assert "fix the tracking before shipping it" in narrative.decision_reason(res.decision)
+    assert res.results()["revenue"]["variants"].keys() == {"A", "C"}
+    # two arms, the treated one broken: no revenue comparison at all, still a report
+    two = abtest.analyze(_no_revenue(experiment({"A": 0.10, "B": 0.14}), "B"), control="A", settings=None, n_draws=5000, aa_sims=0, segments=[])
+    assert two.revenue is None and narrative.no_revenue_banner(two).startswith("Every variant but one recorded no revenue")
+    ctrl = abtest.analyze(_no_revenue(experiment({"A": 0.10, "B": 0.14}), "A"), control="A", settings=None, n_draws=5000, aa_sims=0, segments=[])
+    assert ctrl.revenue is None and "(the control) recorded no revenue" in narrative.no_revenue_banner(ctrl)
+    assert "cannot be compared with the control" in narrative.broken_banners(ctrl)[0]
+
+
+def test_a_control_with_zero_conversions_gets_an_absolute_difference_not_nan():
+    summary = pd.DataFrame({"variant": ["A", "B"], "units": [5000, 5000], "conversions": [0, 60]})
+    res = abtest.analyze(summary=summary, control="A", n_draws=5000, aa_sims=0, min_conversions=0)
+    row = res.conversion.table.set_index("variant").loc["B"]
+    assert math.isnan(row["uplift_mean"]) and math.isnan(row["uplift_hdi_low"])  # undefined, and said so
+    assert row["uplift_abs_mean"] == pytest.approx(61 / 5002 - 1 / 5002) and row["uplift_abs_hdi_low"] > 0
+    out = res.results()
+    assert out["conversion"]["variants"]["B"]["uplift_mean"] is None and out["conversion"]["variants"]["B"]["uplift_abs_mean"] > 0
+    assert res.broken.no_conversions == ["A"] and out["health"]["broken_variants"] == ["A"]
+    lead = narrative.findings(res)[0]
+    assert "recorded no conversions, so a relative uplift is undefined: the absolute difference is <b>+1.20 pp</b>" in lead
+    assert "nan" not in " ".join(narrative.findings(res)).lower() and narrative.tiles(res)[1].label == "Conversion difference, B"
+    assert "absolute differences" in narrative.uplift_sentence(res) and narrative.uplift_title(res).startswith("Absolute difference")
+    assert "conversion difference +1.20 pp" in narrative.brief(res)[0]["evidence"]
+    assert out["sequential"]["variants"]["B"]["significant"] is True  # the absolute always-valid interval decides
+
+
+def test_an_arm_with_no_conversions_at_all_is_named_and_the_test_keeps_running():
+    from .factory import experiment
+
+    exp = experiment({"A": 0.10, "B": 0.0})
+    res = abtest.analyze(exp, control="A", settings=None, n_draws=5000, aa_sims=0, segments=[])
+    assert res.broken.no_conversions == ["B"] and res.decision.action != "ship"
+    assert "B recorded no conversions: check tracking" in narrative.broken_banners(res)[0]
+    assert "B recorded no conversions" in narrative.brief(res)[0]["risk"]
+
+
+@pytest.mark.slow
+def test_the_revenue_model_fits_the_arms_that_recorded_revenue():
+    from .factory import experiment
+
+    exp = _no_revenue(experiment({"A": 0.10, "B": 0.14, "C": 0.10}, units=1500), "C")
+    res = abtest.analyze(exp, control="A", settings=mcmc.Settings(draws=150, tune=150, chains=1, sampler="pymc"), n_draws=5000,
+                         aa_sims=0, segments=["device"])
+    assert res.revenue_model is not None and set(res.revenue_model.draws) == {"A", "B"}
+    assert set(res.revenue["variants"]["variant"]) == {"A", "B"} and res.segments is not None

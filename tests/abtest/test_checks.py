@@ -47,3 +47,28 @@ def test_default_segments_picks_text_columns():
     files, _ = make(World(), units=2000)
     assert checks.default_segments(files["experiment.csv"]) == ["device", "region", "customer_type"]
 
+
+
+def test_broken_arms_are_no_conversions_or_conversions_without_revenue():
+    counts = pd.DataFrame({"variant": ["A", "B", "C", "D"], "units": [100] * 4, "conversions": [10, 12, 0, 9],
+                           "revenue_sum": [500.0, 0.0, 0.0, 450.0], "revenue_sum_sq": [1.0] * 4})
+    b = checks.broken_arms(counts)
+    assert b.no_conversions == ["C"] and b.no_revenue == ["B"] and b.variants == ["C", "B"] and bool(b)
+    # a file without revenue, or with no revenue anywhere, is not a broken tag
+    assert checks.broken_arms(counts.assign(revenue_sum=float("nan"))).no_revenue == []
+    assert checks.broken_arms(counts.assign(revenue_sum=0.0)).no_revenue == []
+    assert not checks.broken_arms(counts.assign(conversions=5, revenue_sum=1.0))
+
+
+def test_a_segment_whose_mix_differs_between_arms_is_refused():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 6000
+    variant = np.where(rng.uniform(size=n) < 0.5, "A", "B")
+    frame = pd.DataFrame({"variant": variant, "device": rng.choice(["mobile", "desktop"], n),
+                          # recorded after assignment: B's new checkout pushes people to the express step
+                          "checkout_step": np.where((variant == "B") & (rng.uniform(size=n) < 0.3), "express", rng.choice(["cart", "express"], n, p=[0.8, 0.2]))})
+    refused = checks.refused_segments(frame, ["device", "checkout_step", "missing"])
+    assert list(refused) == ["checkout_step"] and refused["checkout_step"] < 1e-6
+    assert checks.segment_balance(frame, "device") > 0.001

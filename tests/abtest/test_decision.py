@@ -57,3 +57,40 @@ def test_aa_false_ship_rate_near_nominal_and_peeking_inflates():
     peeking = decision.aa_false_ship_rate(0.1, 4000, n_sims=150, looks=10, seed=3)
     assert peeking.false_ship_rate > single.false_ship_rate + 0.03
 
+
+
+# ----------------------------------------------------------------------------- the sequential rule before the planned sample
+
+
+def _seq(direction_b, rev_direction=None, low=0.01):
+    from playbook.abtest.sequential import SequentialInterval, SequentialResult
+
+    high = low + 0.2
+    b = SequentialInterval("B", 0.1, low if direction_b > 0 else (-0.3 if direction_b < 0 else -0.05), high if direction_b >= 0 else -0.01,
+                           0.004, 0.001 if direction_b > 0 else -0.002, 0.008 if direction_b >= 0 else -0.001, direction_b)
+    rev = None if rev_direction is None else {"B": SequentialInterval("B", -0.1, -0.2, -0.01 if rev_direction < 0 else 0.1, -1, -2, 1, rev_direction)}
+    return SequentialResult(5000.0, 0.05, {"B": b}, rev)
+
+
+def test_before_the_plan_only_the_always_valid_interval_ships():
+    table = _table(200, 240)  # the Bayesian rule alone would ship B (97%)
+    early = decision.Plan(0.05, 30_000, 10_000, 500.0, 40.0)
+    keep = decision.decide(table, "A", 0.95, 0.005, 0.05, plan=early, sequential=_seq(0))
+    assert (keep.action, keep.rule, keep.kind, keep.days_left) == ("keep testing", "sequential", decision.SEQ_KEEP, 40.0)
+    ship = decision.decide(table, "A", plan=early, sequential=_seq(1))
+    assert (ship.action, ship.variant, ship.rule, ship.kind, ship.days_left) == ("ship", "B", "sequential", decision.SEQ_SHIP, None)
+    guarded = decision.decide(table, "A", plan=early, sequential=_seq(1, rev_direction=-1))
+    assert (guarded.action, guarded.kind) == ("keep testing", decision.SEQ_GUARDRAIL)
+    harm = decision.decide(_table(240, 200), "A", plan=early, sequential=_seq(-1))
+    assert (harm.action, harm.variant, harm.kind) == ("stop", "A", decision.SEQ_HARM)
+
+
+def test_once_the_plan_is_reached_the_bayesian_rule_decides():
+    reached = decision.Plan(0.05, 8_000, 10_000, 500.0, 0.0)
+    d = decision.decide(_table(200, 240), "A", 0.95, 0.005, 0.05, plan=reached, sequential=_seq(0))
+    assert (d.action, d.rule, d.kind, d.days_left) == ("ship", "fixed horizon", decision.SHIP, None)
+    # health checks come first under either rule
+    srm = checks.srm_check({"A": 10_000, "B": 11_000})
+    early = decision.Plan(0.05, 30_000, 10_000, 500.0, 40.0)
+    stopped = decision.decide(_table(200, 240), "A", srm=srm, plan=early, sequential=_seq(1))
+    assert (stopped.action, stopped.kind, stopped.rule) == ("stop", decision.SRM, "sequential")

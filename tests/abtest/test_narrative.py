@@ -17,7 +17,12 @@ from .factory import FAILED, build, from_summary, with_aa, with_revenue_model, w
 
 @pytest.fixture(scope="module")
 def shipped():
-    return build()  # B converts 12% against 10% on 4,000 units per arm: ship B
+    return build(mde=0.3)  # B converts 12% against 10% on 4,000 units per arm, the plan (for +30%) reached: ship B
+
+
+@pytest.fixture(scope="module")
+def early():
+    return build()  # the same test sized for +5%: far from the planned sample, the sequential rule keeps testing
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +52,7 @@ def test_every_decision_rule_has_its_reason():
     assert "any uplift" in narrative.decision_reason(_d(dec.FUTILE, "stop", "A", leader="B", mde=0.0))
     leading = narrative.decision_reason(_d(dec.LEADING))
     assert leading.startswith("B leads (97% probability") and "not yet reached 95% with a loss below 0.50%" in leading
+    assert "its data are broken" in narrative.decision_reason(_d(dec.BROKEN))
     with pytest.raises(ValueError, match="unknown decision kind"):
         narrative.decision_reason(_d("coin toss"))
 
@@ -101,6 +107,7 @@ def test_summary_only_input_has_no_days_no_over_time_no_revenue_no_segments(summ
     text, _ = narrative.data_check_banner(r)
     assert text.endswith("per variant.")
     assert "To detect a +5% uplift needs about" in narrative.plan_sentence(r)  # no days: no days left
+    assert r.decision.rule == dec.RULE_SEQUENTIAL and "unknown number of days" in narrative.decision_reason(r.decision)
 
 
 def test_other_variants_are_listed_with_their_intervals(summary_only, shipped):
@@ -144,29 +151,54 @@ def test_rates_sentence_names_the_most_likely_best(summary_only):
 # --------------------------------------------------------------------------- revenue
 
 
-def test_revenue_views_and_sentence_without_the_model(shipped):
-    views = narrative.revenue_views(shipped)
-    assert list(views["view"]) == ["Raw average (normal approximation)", "Capped at $143 (p99 of buyers)", "Capped + CUPED (pre-period revenue)"] \
-        or views["view"].iloc[1].startswith("Capped at $")
-    assert narrative.revenue_sentence(shipped).startswith("The raw-average view (normal approximation) puts B first")
-    assert narrative.revenue_sentence(shipped).endswith(").")
+def test_revenue_views_are_labelled_with_what_they_estimate(shipped):
+    views = list(dict.fromkeys(narrative.revenue_views(shipped)["view"]))
+    assert views[0] == "Raw average: revenue per unit (the estimate)" and views[1].startswith("Capped at $")
+    assert "biased low" in views[1] and views[2].startswith("Capped + CUPED")
+    assert "Model: revenue per unit if spend is log-normal (hurdle)" in set(narrative.revenue_views(with_revenue_model(shipped))["view"])
+    text = narrative.revenue_sentence(shipped)
+    assert text.startswith("On the raw average, the estimate of revenue per unit, B leads") and text.endswith("it leads too.")
+    assert narrative.revenue_title(shipped) == "Revenue per unit vs A"
 
 
-def test_revenue_model_agreeing_and_disagreeing_with_the_raw_view(shipped):
-    modelled = with_revenue_model(shipped)
-    assert narrative.revenue_sentence(modelled).endswith("the raw averages agree.")
-    assert narrative.revenue_title(modelled) == "Revenue per unit vs A"
-    raw = modelled.revenue["raw"].copy()
-    raw.loc[raw["variant"] == "A", "revenue_per_unit_mean"] = 1e6
-    flipped = replace(modelled, revenue={**modelled.revenue, "raw": raw})
-    assert "the raw averages would favour <b>A</b>" in narrative.revenue_sentence(flipped)
-    assert narrative.revenue_title(flipped).endswith("B leads once outliers are tamed")
-    assert "Raw average (no outlier guard)" in set(narrative.revenue_views(modelled)["view"])
+def _flip(r, top_share):
+    capped = r.revenue["capped"].copy()
+    capped["prob_best"] = capped["variant"].map({"A": 0.9, "B": 0.1})
+    return replace(r, revenue={**r.revenue, "capped": capped, "top_share": top_share})
 
 
-def test_cuped_sentence_only_with_pre_period_revenue(shipped):
-    assert narrative.cuped_sentence(shipped).startswith("CUPED used pre-period revenue")
+def test_a_disagreement_is_explained_from_the_top_one_percent_share(shipped):
+    few_orders = _flip(shipped, {"A": 0.12, "B": 0.41})
+    text = narrative.revenue_sentence(few_orders)
+    assert "<b>A</b> leads instead: B's lead rests on a few very large orders (share of each arm's revenue from its top 1% of units: A 12%, B 41%)" in text
+    assert "rests on" not in narrative.revenue_sentence(_flip(shipped, {"A": 0.30, "B": 0.34}))  # 34% < 1.25 × 30%
+    spread = _flip(shipped, {"A": 0.12, "B": 0.13})
+    text = narrative.revenue_sentence(spread)
+    assert "although B's revenue is no more concentrated in a few orders than A's" in text and "cannot call a winner yet" in text
+    assert narrative.revenue_title(spread).endswith("the raw average and the capped view disagree")
+
+
+def test_revenue_from_sums_cannot_be_capped(summary_only):
+    frame = pd.DataFrame({"variant": ["A", "B"], "units": [10_000] * 2, "conversions": [200, 240], "revenue_sum": [5e4, 5.6e4], "revenue_sum_sq": [2.6e7, 3e7]})
+    from playbook import abtest
+
+    r = abtest.analyze(summary=frame, control="A", n_draws=4000, aa_sims=0)
+    assert narrative.revenue_sentence(r).endswith("summary sums allow no capping.") and narrative.revenue_title(r) == "Revenue per unit vs A"
+
+
+def test_cuped_sentence_states_the_move_and_the_narrowing(shipped):
+    text = narrative.cuped_sentence(shipped)
+    shift = narrative.cuped_shift(shipped)
+    assert text.startswith("CUPED used pre-period revenue to remove") and "moved B's difference from control from" in text
+    assert fmt_pct_signed(shift["moved"]) in text and ("narrowed its 90% interval by" in text or "widened its 90% interval by" in text)
     assert narrative.cuped_sentence(build(pre=False)) == ""
+    assert "without moving" not in text
+
+
+def fmt_pct_signed(x):
+    from playbook import fmt
+
+    return fmt.pct(x, 0, signed=True)
 
 
 # --------------------------------------------------------------------------- segments
@@ -176,26 +208,50 @@ def _seg(level, mean, low, high):
     return {"segment": "device", "level": level, "variant": "B", "uplift_mean": mean, "uplift_hdi_low": low, "uplift_hdi_high": high}
 
 
-def test_segment_intervals_overlap_or_not(shipped):
-    overlapping = with_segments(shipped, [_seg("mobile", 0.2, 0.05, 0.35), _seg("desktop", 0.05, -0.1, 0.2)])
-    text = narrative.segments_sentence(overlapping)
-    assert "B does best on device = mobile (+20.0%)" in text and "desktop for B (+5.0%)" in text
-    assert text.endswith("their 90% intervals overlap, so these are leads, not findings.")
+def test_segment_headline_names_only_credible_segments_and_counts_the_looks(shipped):
+    # the largest posterior mean (east) has an interval across zero; the planted one (mobile) is credible
+    rows = [_seg("mobile", 0.12, 0.02, 0.22), _seg("desktop", 0.01, -0.1, 0.12), {**_seg("east", 0.15, -0.02, 0.3), "segment": "region"}]
+    r = with_segments(shipped, rows)
+    finding = next(f for f in narrative.findings(r) if f.startswith("Exploratory"))
+    assert "of the 3 segment uplifts looked at (levels × variants), 1 has a 90% interval clear of zero: B on device = mobile (+12.0% [+2.0%, +22.0%])" in finding
+    assert "east" not in finding
+    text = narrative.segments_sentence(r)
+    assert text.startswith("Of the 3 segment uplifts looked at") and text.endswith("so differences are leads, not findings.")
+    out = r.results()
+    assert out["segments"]["looked_at"] == 3 and [c["level"] for c in out["segments"]["credible"]] == ["mobile"]
+
+
+def test_when_no_segment_is_credible_the_headline_says_so(shipped):
+    r = with_segments(shipped, [_seg("mobile", 0.1, -0.02, 0.22), _seg("desktop", -0.2, -0.3, -0.01)])
+    assert "1 has" in narrative.segments_sentence(r)  # desktop's interval lies below zero: credible (a harm)
+    none = with_segments(shipped, [_seg("mobile", 0.1, -0.02, 0.22), _seg("desktop", 0.0, -0.1, 0.1)])
+    finding = next(f for f in narrative.findings(none) if f.startswith("Exploratory"))
+    assert finding.startswith("Exploratory: none of the 2 segment uplifts looked at (levels × variants) has a 90% interval clear of zero")
+    assert none.results()["segments"]["credible"] == []
     apart = with_segments(shipped, [_seg("mobile", 0.3, 0.2, 0.4), _seg("desktop", -0.1, -0.2, 0.0)])
     assert "do not overlap" in narrative.segments_sentence(apart)
     assert "90% interval" in narrative.segments_note(apart) and narrative.no_segments_banner(apart) == ""
-    assert any(f.startswith("Exploratory: the largest segment uplift is B on device = mobile") for f in narrative.findings(apart))
+    single = with_segments(shipped, [_seg("mobile", 0.1, -0.02, 0.22)])
+    assert narrative.segments_sentence(single).endswith("clear of zero.")
+
+
+def test_a_segment_column_that_changed_after_assignment_is_refused_with_a_note(shipped):
+    r = replace(shipped, refused_segments={"checkout_step": 1e-9})
+    note = narrative.refused_segments_note(r)
+    assert note.startswith("Left out of the segment breakdown: checkout_step (p = 1e-09)") and "changed after assignment" in note
+    assert narrative.no_segments_banner(r).startswith("No segment breakdown: every segment column was left out")
+    assert narrative.refused_segments_note(shipped) == "" and r.results()["segments"]["refused"] == {"checkout_step": 1e-9}
 
 
 # --------------------------------------------------------------------------- plan, allocation, lift test
 
 
-def test_plan_sentence_branches(shipped):
-    assert "about <b>" in narrative.plan_sentence(shipped) and "days more</b>" in narrative.plan_sentence(shipped)
+def test_plan_sentence_branches(shipped, early):
+    assert "about <b>" in narrative.plan_sentence(early) and "days more</b>" in narrative.plan_sentence(early)
     done = replace(shipped, plan=Plan(0.05, 1000, 4000, 286.0, 0.0))
     assert narrative.plan_sentence(done).startswith("The test already has the 1,000 units per variant needed")
     assert narrative.plan_sentence(replace(shipped, plan=None)) == ""
-    assert "Chance of 95% certainty: 80%" in narrative.plan_sentence(shipped)
+    assert "Chance of 95% certainty: 80%" in narrative.plan_sentence(early)
 
 
 def test_allocation_names_the_leaning(shipped):
@@ -226,7 +282,7 @@ def test_aa_note_states_the_simulated_rate_not_a_typed_multiple(shipped):
     r = with_aa(shipped, single=0.045, peek=0.155, looks=28)
     note = narrative.aa_note(r)
     assert "4.5%" in note and "×" not in note and "5% per comparison (1 variant against the control)" in note
-    assert narrative.aa_sentence(r).endswith("and 15.5% when checked 28 times and stopped at the first call.")
+    assert narrative.aa_sentence(r).endswith("and 15.5% when read 28 times and stopped at the first call.")
     assert narrative.aa_title(r) == "False winners: 4% with one look, 16% with 28 looks"
     single = with_aa(shipped, peek=None)
     assert narrative.aa_sentence(single).endswith("with one look at the end.") and narrative.aa_title(single) == "False winners: 4% with one look"
@@ -264,3 +320,60 @@ def test_variant_names_are_escaped():
 
 def test_srm_check_fixture_sanity():
     assert srm_check({"A": 4000, "B": 3600}).detected
+
+
+# --------------------------------------------------------------------------- the sequential rule
+
+
+def _sd(kind, action="keep testing", variant="B", days_left=88.5, **figures):
+    base = {"sequential_alpha": 0.05, "sequential_tuning": 5000.0, "units_per_arm_needed": 33_197, "units_per_arm_now": 7915,
+            "sequential_uplift": 0.102, "sequential_low": -0.033, "sequential_high": 0.236, "sequential_abs": 0.013,
+            "sequential_abs_low": -0.003, "sequential_abs_high": 0.03, "days_left": days_left}
+    d = _d(kind, action, variant, **{**base, **figures})
+    return replace(d, rule=dec.RULE_SEQUENTIAL, days_left=days_left if action == "keep testing" else None)
+
+
+def test_sequential_reasons_state_the_always_valid_interval_and_the_plan():
+    keep = _sd(dec.SEQ_KEEP)
+    text = narrative.decision_reason(keep)
+    assert "+10.2% [-3.3%, +23.6%] conversion uplift on the always-valid 95% interval, which still includes zero" in text
+    assert "7,915 of the planned 33,197 units per variant" in text and "about 88 more days" in text
+    assert narrative.brief_decision(keep) == "Keep testing B: 88 more days to the planned sample"
+    no_days = _sd(dec.SEQ_KEEP, days_left=None)
+    assert "unknown number of days" in narrative.decision_reason(no_days) and narrative.brief_decision(no_days) == "Keep testing B"
+    ship = narrative.decision_reason(_sd(dec.SEQ_SHIP, "ship"))
+    assert ship.startswith("B beats A on the always-valid 95% interval") and "ship before the planned sample" in ship
+    guard = narrative.decision_reason(_sd(dec.SEQ_GUARDRAIL, revenue_uplift=-0.1, revenue_low=-0.2, revenue_high=-0.01,
+                                          revenue_abs=-1.0, revenue_abs_low=-2.0, revenue_abs_high=-0.1))
+    assert "revenue per unit is lower on the same kind of interval (-10.0% [-20.0%, -1.0%])" in guard
+    harm = narrative.decision_reason(_sd(dec.SEQ_HARM, "stop", "A", leader="B"))
+    assert harm.startswith("Every variant converts worse than A") and harm.endswith("stop and keep A.")
+    assert narrative.brief_decision(_sd(dec.SEQ_HARM, "stop", "A", leader="B")) == "Stop: keep A"
+
+
+def test_sequential_interval_of_a_zero_conversion_control_is_absolute():
+    d = _sd(dec.SEQ_SHIP, "ship", sequential_uplift=float("nan"), sequential_abs=0.012, sequential_abs_low=0.004, sequential_abs_high=0.02)
+    assert "+1.20 pp [+0.40 pp, +2.00 pp]" in narrative.decision_reason(d)
+
+
+def test_aa_sentence_compares_both_rules_read_daily(shipped):
+    from playbook.abtest.decision import AAResult
+
+    aa = [AAResult(0.045, 0.01, 0.1, 200, 1, 8000, 0.13), AAResult(0.155, 0.02, 0.3, 200, 28, 8000, 0.13),
+          AAResult(0.02, 0.01, 0.0, 200, 28, 8000, 0.13, dec.RULE_SEQUENTIAL, 0.05)]
+    r = replace(shipped, aa=aa)
+    text = narrative.aa_sentence(r)
+    assert "the Bayesian rule ships a variant 4.5% of the time with one look" in text and "15.5% when read 28 times" in text
+    assert text.endswith("the sequential rule, read 28 times, ships 2.0% (nominal at most 5%, within it).")
+    assert narrative.aa_labels(r) == ["Bayesian, 1 look", "Bayesian, 28 looks", "sequential, 28 looks"]
+    above = replace(shipped, aa=aa[:2] + [replace(aa[2], false_ship_rate=0.08)])
+    assert "above it" in narrative.aa_sentence(above) and narrative.aa_title(above).endswith("sequential 8%")
+
+
+def test_the_demo_like_case_keeps_testing_with_the_days_left(early, shipped):
+    """Small test, clear Bayesian lead, plan far away: the sequential rule keeps testing (the fixed rule would ship)."""
+    assert early.decision.rule == dec.RULE_SEQUENTIAL and early.decision.action == "keep testing"
+    assert early.decision.days_left == pytest.approx(early.plan.days_to_decision) and early.decision.days_left > 100
+    assert shipped.decision.rule == dec.RULE_FIXED and shipped.decision.action == "ship"
+    assert "Sequential rule" in dict(narrative.methods(early)["frame"].values)
+    assert narrative.decision_banner(early)[1] == "info" and "always-valid" in narrative.tiles(early)[0].detail

@@ -50,3 +50,22 @@ def test_sample_ratio_mismatch_run_stops_with_a_red_banner(tmp_path):
     assert "sample-ratio mismatch" in saved["decision"]["reason"] and saved["meta"]["interval"] == 0.9
     html = (out / "ab_test.html").read_text()
     assert "Traceback" not in html and "Results are not trustworthy" in html and "pb-banner-danger" in html
+
+
+@pytest.mark.notebook
+def test_an_arm_that_recorded_no_revenue_gives_a_report_not_a_crash(tmp_path):
+    """Issue 11: a broken revenue tag on one arm crashed the revenue model; now the arm is named in a red banner and
+    the revenue model fits the other arms (smoke MCMC)."""
+    data, out = tmp_path / "data", tmp_path / "run"
+    data.mkdir()
+    frame = experiment({"A": 0.10, "new_checkout": 0.13, "C": 0.10}, units=2500, seed=4)
+    frame.loc[frame["variant"] == "new_checkout", "revenue"] = 0.0
+    frame.to_csv(data / "experiment.csv", index=False)
+    res = run_cli("run", "ab_test", "--data", str(data), "--out", str(out), "-p", "smoke=true", "-p", "aa_sims=0", "-p", "segments=[]",
+                  timeout=900)
+    assert res.returncode == 0, res.stderr[-3000:]
+    saved = json.loads((out / "ab_test.json").read_text())
+    assert saved["health"]["broken_variants"] == ["new_checkout"] and set(saved["revenue"]["variants"]) == {"A", "C"}
+    assert saved["decision"]["action"] != "ship" or saved["decision"]["variant"] != "new_checkout"
+    html = (out / "ab_test.html").read_text()
+    assert "Traceback" not in html and "new_checkout recorded no revenue: check tracking" in html

@@ -39,3 +39,14 @@ def test_interval_labels_follow_the_interval(r):
     assert "80% interval" in plots.over_time(r).axes[1].get_ylabel()
     labels = plots.segments(r).legends[0].get_texts()
     assert any("80% interval" in t.get_text() for t in labels)
+
+
+def test_factorial_figure_draws_every_effect(r):
+    from dataclasses import replace
+
+    from .test_factorial import _fact
+
+    fr = replace(r, factorial=_fact())
+    ax = plots.factorial(fr).axes[0]
+    assert ax.get_title() == narrative.factorial_title(fr) and len(ax.get_yticklabels()) == 3
+    assert "80% interval" in ax.get_xlabel()
