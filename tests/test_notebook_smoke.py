@@ -21,6 +21,7 @@ REQUIRED_KEYS = {
     "personas": [
         "clv.bgnbd.r", "clv.bgnbd.alpha", "clv.bgnbd.a", "clv.bgnbd.b", "clv.gamma_gamma.p", "clv.gamma_gamma.q",
         "clv.gamma_gamma.v", "clv.total_expected_mean", "segments.*.customers", "personas.*.customers", "personas.*.revenue_share",
+        "clv.model.chosen", "clv.one_time_buyers.status", "clv.status.alive", "clv.status.gone", "clv.status.unknown",
     ],
     "ab_test": [
         *(f"conversion.variants.*.{k}" for k in ("rate_mean", "rate_hdi_low", "rate_hdi_high", "prob_best", "expected_loss",

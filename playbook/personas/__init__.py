@@ -27,6 +27,10 @@ __all__ = ["PersonasResult", "analyze", "clusters", "clv", "cohorts", "lifecycle
 DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc", seed=42, target_accept=0.9)
 
 UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
+#: A customer counts as probably alive at P(alive) ≥ this, probably gone below it.
+ALIVE_AT = 0.5
+#: The purchase model used when ``purchase_model`` is ``"auto"``.
+DEFAULT_PURCHASE_MODEL = "mbgnbd"
 
 
 @dataclass
@@ -61,6 +65,8 @@ class PersonasResult:
     new_customer_purchases: tuple[float, float, float]
     bg_params: pd.DataFrame
     gg_params: pd.DataFrame
+    purchase_model: str  # key of clv.PURCHASE_MODELS: the model behind P(alive), purchases and CLV
+    purchase_params: pd.DataFrame  # its parameter table (the BG/NBD's when it is the BG/NBD)
     posterior: pd.DataFrame  # draws of the BG/NBD and Gamma-Gamma parameters
     diagnostics: mcmc.Diagnostics | None
     method: str
@@ -113,6 +119,22 @@ class PersonasResult:
     @property
     def divergences(self) -> int:
         return int(self.diagnostics.divergences) if self.diagnostics is not None else 0
+
+    @property
+    def one_time_unknown(self) -> bool:
+        """One-time buyers' status is unknown: the purchase model lets no one drop out before a repeat purchase."""
+        return not clv.ONE_TIME_DROPOUT[self.purchase_model]
+
+    @property
+    def one_time(self) -> pd.DataFrame:
+        """Predictions of the customers without a repeat purchase (frequency 0)."""
+        v = self.value.customers
+        return v.loc[self.btyd["frequency"].to_numpy() == 0]
+
+    def status_counts(self) -> dict[str, int]:
+        """Customers probably alive (P(alive) ≥ :data:`ALIVE_AT`), probably gone (below) and of unknown status."""
+        p = self.value.customers["p_alive"]
+        return {"alive": int((p >= ALIVE_AT).sum()), "gone": int((p < ALIVE_AT).sum()), "unknown": int(p.isna().sum())}
 
     def persona_p_alive(self) -> pd.Series:
         """Median P(alive) per persona name."""
@@ -177,8 +199,23 @@ class PersonasResult:
                 "total_expected_mean": self.total_value["clv_mean"], "total_expected_low": self.total_value["clv_low"],
                 "total_expected_high": self.total_value["clv_high"],
                 "max_r_hat": self.max_rhat, "divergences": self.divergences,
+                "model": {"chosen": self.purchase_model, "label": clv.model_label(self.purchase_model),
+                          "parameters": dict(zip(self.purchase_params["parameter"], self.purchase_params["mean"]))},
+                "one_time_buyers": {
+                    "customers": len(self.one_time), "status": "unknown" if self.one_time_unknown else "modelled",
+                    "p_alive_median": None if self.one_time_unknown or not len(self.one_time) else float(self.one_time["p_alive"].median()),
+                    "p_alive_max": None if self.one_time_unknown or not len(self.one_time) else float(self.one_time["p_alive"].max()),
+                },
+                "status": {**self.status_counts(), "alive_at": ALIVE_AT},
             },
         }
+
+
+def _combined(parts: list[mcmc.Diagnostics]) -> mcmc.Diagnostics:
+    """One read-out over several fits: the worst R-hat and ESS, the divergences summed."""
+    rhats = [d.rhat_max for d in parts if np.isfinite(d.rhat_max)]
+    return mcmc.Diagnostics(max(rhats) if rhats else float("nan"), min(d.ess_bulk_min for d in parts),
+                            min(d.ess_tail_min for d in parts), sum(d.divergences for d in parts), parts[0].chains, parts[0].draws)
 
 
 def _k(n_personas: Any) -> int | str:
@@ -202,6 +239,7 @@ def analyze(
     lifecycle_snapshots: int = 5,
     persona_actions: Mapping[str, str] | None = None,
     method: str = "mcmc",
+    purchase_model: str = "auto",
     settings: mcmc.Settings = DEFAULT_SETTINGS,
     currency: str = "$",
     smoke: bool = False,
@@ -238,19 +276,20 @@ def analyze(
     btyd = summary.customer_summary(orders, end, time_unit)
     fit_args = dict(method=method, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed,
                     target_accept=settings.target_accept)
+    chosen = DEFAULT_PURCHASE_MODEL if purchase_model == "auto" else clv.check_purchase_model(purchase_model)
     bgnbd = clv.fit_bgnbd(btyd, **fit_args)
+    model = bgnbd if chosen == "bgnbd" else clv.fit_purchase_model(btyd, chosen, **fit_args)
     gamma_gamma = clv.fit_gamma_gamma(btyd, **fit_args)
-    value = clv.predict_customer_value(bgnbd, gamma_gamma, btyd, horizon=horizon, time_unit=time_unit, interval_prob=interval)
+    value = clv.predict_customer_value(model, gamma_gamma, btyd, horizon=horizon, time_unit=time_unit, interval_prob=interval,
+                                       one_time_unknown=not clv.ONE_TIME_DROPOUT[chosen])
     bg_params = clv.parameter_table(bgnbd, clv.BGNBD_PARAMS, hdi_prob=interval)
     gg_params = clv.parameter_table(gamma_gamma, clv.GAMMA_GAMMA_PARAMS, hdi_prob=interval)
+    chosen_params = clv.PURCHASE_MODELS[chosen][1]
+    purchase_params = bg_params if chosen == "bgnbd" else clv.parameter_table(model, chosen_params, hdi_prob=interval)
     diag = None
     if method == "mcmc":
-        bg_d = mcmc.diagnostics(bgnbd.idata, list(clv.BGNBD_PARAMS))
-        gg_d = mcmc.diagnostics(gamma_gamma.idata, list(clv.GAMMA_GAMMA_PARAMS))
-        diag = mcmc.Diagnostics(float(np.nanmax([bg_d.rhat_max, gg_d.rhat_max])) if np.isfinite([bg_d.rhat_max, gg_d.rhat_max]).any()
-                                else float("nan"),
-                                min(bg_d.ess_bulk_min, gg_d.ess_bulk_min), min(bg_d.ess_tail_min, gg_d.ess_tail_min),
-                                bg_d.divergences + gg_d.divergences, bg_d.chains, bg_d.draws)
+        fitted = [(bgnbd, clv.BGNBD_PARAMS), (gamma_gamma, clv.GAMMA_GAMMA_PARAMS)] + ([] if chosen == "bgnbd" else [(model, chosen_params)])
+        diag = _combined([mcmc.diagnostics(m.idata, list(names)) for m, names in fitted])
     persona_value = clv.group_value(value, persona_of)
     prof = profiles.merge(persona_value.rename(columns={"group": "name"}), on="name", suffixes=("", "_clv"))
     prof = prof.sort_values("revenue_share", ascending=False).reset_index(drop=True)
@@ -260,9 +299,9 @@ def analyze(
         profiles=prof, lift=lift, persona_of=persona_of, lifecycle_days=days, snapshots=snapshots, stage_counts=stage_counts,
         transitions=transitions, cohorts=cohort, btyd=btyd, value=value, total_value=clv.group_value(value).iloc[0],
         persona_value=persona_value, lifecycle_value=clv.group_value(value, table.set_index("customer_id")["lifecycle"]).set_index("group"),
-        new_customer_purchases=clv.expected_purchases_new_customer(bgnbd, horizon, interval),
-        bg_params=bg_params, gg_params=gg_params,
-        posterior=clv.posterior_draws(bgnbd, clv.BGNBD_PARAMS).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
+        new_customer_purchases=clv.expected_purchases_new_customer(model, horizon, interval),
+        bg_params=bg_params, gg_params=gg_params, purchase_model=chosen, purchase_params=purchase_params,
+        posterior=clv.posterior_draws(model, chosen_params).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
         diagnostics=diag, method=method, settings=settings, interval=interval, horizon=horizon, time_unit=time_unit,
         has_customers=customers is not None, smoke=smoke, currency=currency,
     )

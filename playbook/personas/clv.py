@@ -17,6 +17,28 @@ import pandas as pd
 BGNBD_PARAMS: tuple[str, ...] = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMS: tuple[str, ...] = ("p", "q", "v")
 
+#: The purchase (repeat-buying and dropout) models: key → (PyMC-Marketing class, parameters, label).
+PURCHASE_MODELS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "bgnbd": ("BetaGeoModel", BGNBD_PARAMS, "BG/NBD"),
+    "mbgnbd": ("ModifiedBetaGeoModel", BGNBD_PARAMS, "MBG/NBD"),
+    "pareto": ("ParetoNBDModel", ("r", "alpha", "s", "beta"), "Pareto/NBD"),
+}
+#: Models in which a customer can drop out before any repeat purchase, so that a one-time buyer's P(alive)
+#: falls with silence. BG/NBD lets customers drop out only after a repeat purchase: its P(alive) of a
+#: one-time buyer is 1 however long the silence, so under it their status is unknown.
+ONE_TIME_DROPOUT: dict[str, bool] = {"bgnbd": False, "mbgnbd": True, "pareto": True}
+
+
+def model_label(key: str) -> str:
+    """``'BG/NBD'``, ``'MBG/NBD'`` or ``'Pareto/NBD'``."""
+    return PURCHASE_MODELS[check_purchase_model(key)][2]
+
+
+def check_purchase_model(key: str) -> str:
+    if key not in PURCHASE_MODELS:
+        raise ValueError(f"purchase_model must be one of {', '.join(PURCHASE_MODELS)} (or auto), got {key!r}")
+    return key
+
 
 # --------------------------------------------------------------------------- fitting
 
@@ -36,6 +58,13 @@ def default_bgnbd_priors() -> dict:
         "phi_dropout": Prior("Uniform", lower=0, upper=1),
         "kappa_dropout": Prior("Pareto", alpha=1, m=1),
     }
+
+
+def default_pareto_priors() -> dict:
+    """Flat priors on (0, ∞) for the Pareto/NBD r, α (purchase rate) and s, β (dropout rate); α and β are time scales."""
+    from pymc_extras.prior import Prior
+
+    return {k: Prior("HalfFlat") for k in ("r", "alpha", "s", "beta")}
 
 
 def default_gamma_gamma_priors() -> dict:
@@ -86,6 +115,27 @@ def fit_bgnbd(
     config = {**default_bgnbd_priors(), **dict(model_config or {})}
     data = summary[["customer_id", "frequency", "recency", "T"]].reset_index(drop=True)
     return _fit(BetaGeoModel(model_config=config), data, method, draws, tune, chains, seed, target_accept)
+
+
+def fit_purchase_model(
+    summary: pd.DataFrame,
+    model: str = "bgnbd",
+    method: str = "mcmc",
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    seed: int = 0,
+    model_config: Mapping[str, Any] | None = None,
+    target_accept: float = 0.9,
+):
+    """A fitted PyMC-Marketing purchase model (``"bgnbd"``, ``"mbgnbd"`` or ``"pareto"``) on ``customer_id, frequency, recency, T``."""
+    import pymc_marketing.clv as pmc
+
+    cls_name = PURCHASE_MODELS[check_purchase_model(model)][0]
+    priors = default_pareto_priors() if model == "pareto" else default_bgnbd_priors()
+    config = {**priors, **dict(model_config or {})}
+    data = summary[["customer_id", "frequency", "recency", "T"]].reset_index(drop=True)
+    return _fit(getattr(pmc, cls_name)(model_config=config), data, method, draws, tune, chains, seed, target_accept)
 
 
 def fit_gamma_gamma(
@@ -192,8 +242,13 @@ def predict_customer_value(
     interval_prob: float = 0.94,
     max_draws: int = 400,
     chunk_size: int = 20_000,
+    one_time_unknown: bool = False,
 ) -> CustomerValue:
     """P(alive), expected purchases and spend, and CLV over ``horizon`` periods per customer, with credible intervals.
+
+    ``bgnbd`` is any fitted purchase model (BG/NBD, MBG/NBD, Pareto/NBD). With ``one_time_unknown``
+    (a model in which one-time buyers cannot drop out: BG/NBD) the P(alive) columns of customers
+    without a repeat purchase are left empty (NaN): their status is unknown, not certain.
 
     CLV (currency units, undiscounted) = expected purchases in the next ``horizon`` periods ×
     expected spend per purchase, computed per posterior draw (the two models' draws are paired
@@ -233,8 +288,11 @@ def predict_customer_value(
             )
         )
         draws.append(clv)
+    customers = pd.concat(parts, ignore_index=True)
+    if one_time_unknown:
+        customers.loc[data["frequency"].to_numpy() == 0, ["p_alive", "p_alive_low", "p_alive_high"]] = np.nan
     return CustomerValue(
-        customers=pd.concat(parts, ignore_index=True),
+        customers=customers,
         clv_draws=np.concatenate(draws, axis=1),
         horizon=float(horizon),
         time_unit=time_unit,

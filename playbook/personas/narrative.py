@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from playbook import fmt, mcmc
-from playbook.personas import rfm
+from playbook.personas import clv, rfm
 from playbook.report import Tile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,11 +100,15 @@ def findings(r: PersonasResult) -> list[str]:
     if arv is not None:
         d = r.lifecycle_days
         at_risk = r.at_risk
-        med = r.activation().loc[lambda a: a["lifecycle"] == "at_risk", "p_alive"].median()
+        p = r.activation().loc[lambda a: a["lifecycle"] == "at_risk", "p_alive"]
+        alive = (f"with a median P(alive) of {fmt.prob(p.median())}" if p.notna().any()
+                 else "P(alive) unknown (all of them bought once, and the purchase model cannot tell)")
+        if p.notna().any() and p.isna().any():
+            alive += f" among the {fmt.count(p.notna().sum())} with a repeat purchase"
         out.append(
             f"{fmt.count(len(at_risk))} customers ({_share(len(at_risk) / r.customers)}) are at risk: silent for {d['at_risk']}–"
             f"{d['dormant']} days. They have spent {_money(r, at_risk['monetary'].sum())} so far; the value at stake is their "
-            f"expected {_value(r, arv)} over {horizon_text(r)}, with a median P(alive) of {fmt.prob(med)}."
+            f"expected {_value(r, arv)} over {horizon_text(r)}, {alive}."
         )
     else:
         out.append(f"No customer is at risk (silent for {r.lifecycle_days['at_risk']}–{r.lifecycle_days['dormant']} days).")
@@ -407,16 +411,48 @@ def clv_table(r: PersonasResult) -> pd.DataFrame:
 
 
 def p_alive_sentence(r: PersonasResult) -> str:
-    med = r.persona_p_alive()
-    low = med.idxmin()
-    return (f"{_b(low)} are the most likely to have left: median P(alive) {fmt.prob(med[low])}; across all customers it is "
-            f"{fmt.prob(r.value.customers['p_alive'].median())}.")
+    """The persona most likely to have left (lowest median P(alive) among customers of known status), then the one-time buyers."""
+    med = r.persona_p_alive().dropna()
+    if med.empty:
+        lead = "No customer has a known P(alive)."
+    else:
+        low = med.idxmin()
+        lead = (f"{_b(low)} are the most likely to have left: median P(alive) {fmt.prob(med[low])}; across all customers of known "
+                f"status it is {fmt.prob(r.value.customers['p_alive'].median())}.")
+    return lead + " " + one_time_sentence(r)
 
 
 def p_alive_title(r: PersonasResult) -> str:
-    med = r.persona_p_alive()
+    med = r.persona_p_alive().dropna()
+    if med.empty:
+        return "P(alive) by persona"
     low = med.idxmin()
     return f"{low}: median P(alive) {fmt.prob(med[low])}"
+
+
+def one_time_sentence(r: PersonasResult) -> str:
+    """What the purchase model can say about one-time buyers: a P(alive) that falls with silence, or nothing (unknown)."""
+    one = r.one_time
+    label = clv.model_label(r.purchase_model)
+    if not len(one):
+        return "Every customer has bought more than once."
+    if r.one_time_unknown:
+        return (f"{label} lets a customer drop out only after a repeat purchase, so it cannot tell whether the "
+                f"{fmt.count(len(one))} one-time buyers are still there: their status is unknown, and they are left out of the "
+                f"alive and gone counts and of personas.csv's p_alive.")
+    return (f"{label} lets a one-time buyer drop out after the first purchase, so their P(alive) falls with silence: the "
+            f"{fmt.count(len(one))} one-time buyers have a median P(alive) of {fmt.prob(one['p_alive'].median())} (highest "
+            f"{fmt.prob(one['p_alive'].max())}).")
+
+
+def status_sentence(r: PersonasResult) -> str:
+    """Customers probably alive, probably gone and of unknown status, by the ALIVE_AT rule."""
+    from playbook.personas import ALIVE_AT
+
+    c = r.status_counts()
+    text = (f"{fmt.count(c['alive'])} customers are probably still active (P(alive) ≥ {fmt.pct(ALIVE_AT, 0)}) and "
+            f"{fmt.count(c['gone'])} have probably left")
+    return text + (f"; {fmt.count(c['unknown'])} are of unknown status." if c["unknown"] else ".")
 
 
 def top_value_share(r: PersonasResult) -> float:
@@ -451,13 +487,24 @@ def health(r: PersonasResult) -> tuple[str, str]:
 
 
 def posterior_sentence(r: PersonasResult) -> str:
-    p = r.bg_params.set_index("parameter")["mean"]
-    return (f"Posterior of the purchase model: mean purchase rate r/α = {fmt.ratio(p['r'] / p['alpha'], 3)} per "
-            f"{r.unit_name[:-1]}, mean dropout probability a/(a+b) = {fmt.ratio(p['a'] / (p['a'] + p['b']))} after each repeat purchase.")
+    p = r.purchase_params.set_index("parameter")["mean"]
+    head = f"Posterior of the purchase model ({clv.model_label(r.purchase_model)}): mean purchase rate r/α = {fmt.ratio(p['r'] / p['alpha'], 3)} per {r.unit_name[:-1]}, "
+    if r.purchase_model == "pareto":
+        return head + f"mean dropout rate s/β = {fmt.ratio(p['s'] / p['beta'], 4)} per {r.unit_name[:-1]}."
+    when = "after each repeat purchase" if r.purchase_model == "bgnbd" else "after each purchase, the first included"
+    return head + f"mean dropout probability a/(a+b) = {fmt.ratio(p['a'] / (p['a'] + p['b']))} {when}."
+
+
+def posterior_title(r: PersonasResult) -> str:
+    names = ", ".join(clv.PURCHASE_MODELS[r.purchase_model][1])
+    return f"Posterior draws of the {clv.model_label(r.purchase_model)} ({names}) and Gamma-Gamma (p, q, v) parameters"
 
 
 def parameter_table(r: PersonasResult) -> pd.DataFrame:
-    params = pd.concat([r.bg_params.assign(model="BG/NBD"), r.gg_params.assign(model="Gamma-Gamma")])
+    parts = [r.bg_params.assign(model="BG/NBD")]
+    if r.purchase_model != "bgnbd":
+        parts.append(r.purchase_params.assign(model=clv.model_label(r.purchase_model)))
+    params = pd.concat(parts + [r.gg_params.assign(model="Gamma-Gamma")])
     g = lambda d: (lambda x: fmt.MISSING if fmt.is_missing(x) else f"{x:.{d}g}")  # noqa: E731
     return pd.DataFrame({
         "model": params["model"], "parameter": params["parameter"], "mean": params["mean"].map(g(3)), "sd": params["sd"].map(g(2)),
@@ -485,6 +532,8 @@ def assumptions(r: PersonasResult) -> pd.DataFrame:
     """The rules and constants behind the report's sentences."""
     return pd.DataFrame([
         ("Personas well separated", f"silhouette ≥ {fmt.ratio(SILHOUETTE_REASONABLE)} (Kaufman & Rousseeuw); below it, RFM segments lead"),
+        ("Alive or gone", "probably alive at P(alive) ≥ 50%, probably gone below; one-time buyers of unknown status when the "
+                          "purchase model lets no one drop out before a repeat purchase (BG/NBD)"),
         ("Number of personas", "best silhouette (k-means) or lowest BIC (Gaussian mixture) among the k tried, unless set"),
         ("Intervals", f"{fmt.interval_label(r.interval)} (equal-tailed over posterior draws; HDIs for parameters)"),
         ("CLV horizon", horizon_text(r)[4:]),

@@ -45,3 +45,29 @@ def test_observation_end_drops_later_orders():
                   settings=mcmc.Settings(draws=1, tune=0, chains=1, sampler="pymc", seed=1))
     assert cut.end == end and cut.orders == int((frame["order_date"] <= end).sum())
     assert cut.rfm["recency_days"].min() >= 0
+
+
+@pytest.mark.parametrize("model", ["mbgnbd", "bgnbd"])
+def test_no_one_time_buyer_silent_for_years_is_reported_certainly_alive(model):
+    """Customers acquired in the first two months of four years, most of them never back: under MBG/NBD their P(alive)
+    falls with silence; under BG/NBD (where it would be 1) it is left empty, and they are left out of the counts."""
+    from playbook.personas import analyze
+
+    frame = factory.silent_one_timers()
+    r = analyze(frame, None, method="map", k_range=range(2, 4), settings=factory.MAP, purchase_model=model)
+    one = r.one_time.assign(silence=r.btyd.loc[r.btyd["frequency"] == 0, "T"].to_numpy())
+    long_silent = one.loc[one["silence"] > 104]  # two years and more, in weeks
+    assert len(long_silent) > 50
+    csv = r.activation().set_index("customer_id")
+    res = r.results()["clv"]
+    if model == "mbgnbd":
+        assert long_silent["p_alive"].max() < 0.9 and long_silent["p_alive"].median() < 0.5
+        assert res["one_time_buyers"]["status"] == "modelled" and res["one_time_buyers"]["p_alive_max"] < 1
+        assert csv.loc[long_silent["customer_id"], "p_alive"].notna().all()
+    else:
+        assert long_silent["p_alive"].isna().all()
+        assert csv.loc[long_silent["customer_id"], "p_alive"].isna().all()
+        assert res["one_time_buyers"]["status"] == "unknown" and res["status"]["unknown"] == len(r.one_time)
+        assert res["status"]["alive"] + res["status"]["gone"] + res["status"]["unknown"] == r.customers
+    assert res["model"]["chosen"] == model
+

@@ -246,10 +246,58 @@ def test_health_banner(strong, diag, level, needle):
 def test_appendix_tables(strong):
     assert list(narrative.segment_map_table(strong)["segment"])[0] == "Champions"
     assert "precedence: last match wins" in narrative.segment_map_caption(strong)
-    assert list(narrative.parameter_table(strong)["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
+    table = narrative.parameter_table(strong)
+    assert list(table["parameter"]) == ["r", "alpha", "a", "b"] * 2 + ["p", "q", "v"]
+    assert list(table["model"].unique()) == ["BG/NBD", "MBG/NBD", "Gamma-Gamma"]
+    assert list(narrative.parameter_table(factory.base(purchase_model="bgnbd"))["model"].unique()) == ["BG/NBD", "Gamma-Gamma"]
     assert "90% HDIs" in narrative.parameter_caption(strong)
     a = narrative.assumptions(strong)
     assert "silhouette ≥ 0.50" in a.set_index("rule").loc["Personas well separated", "value"]
     assert narrative.summary_caption(strong) == "Customer summary for the CLV models (durations in weeks)"
     assert np.isfinite(narrative.posterior_sentence(strong).count("r/α"))
     assert isinstance(narrative.k_scores_table(strong), pd.DataFrame)
+
+
+# --------------------------------------------------------------------------- one-time buyers
+
+
+def test_one_time_buyers_have_a_p_alive_under_mbgnbd(strong):
+    assert strong.purchase_model == "mbgnbd" and not strong.one_time_unknown
+    text = narrative.one_time_sentence(strong)
+    assert text.startswith("MBG/NBD lets a one-time buyer drop out after the first purchase")
+    assert f"the {len(strong.one_time):,} one-time buyers have a median P(alive)" in text
+    assert "dropout probability a/(a+b)" in narrative.posterior_sentence(strong) and "the first included" in narrative.posterior_sentence(strong)
+
+
+def test_one_time_buyers_are_unknown_under_bgnbd():
+    bg = factory.base(purchase_model="bgnbd")
+    assert bg.one_time_unknown
+    assert narrative.one_time_sentence(bg).startswith("BG/NBD lets a customer drop out only after a repeat purchase")
+    assert "status is unknown" in narrative.p_alive_sentence(bg)
+    counts = bg.status_counts()
+    assert counts["unknown"] == len(bg.one_time) > 0
+    assert narrative.status_sentence(bg).endswith(f"{counts['unknown']:,} are of unknown status.")
+    assert "after each repeat purchase" in narrative.posterior_sentence(bg)
+
+
+def test_status_sentence_without_unknowns(strong):
+    c = strong.status_counts()
+    assert c["unknown"] == 0 and c["alive"] + c["gone"] == strong.customers
+    assert narrative.status_sentence(strong).endswith("have probably left.")
+
+
+def test_every_customer_a_repeat_buyer(strong):
+    none = variant(strong, btyd=strong.btyd.assign(frequency=1))
+    assert narrative.one_time_sentence(none) == "Every customer has bought more than once."
+
+
+def test_at_risk_finding_when_all_at_risk_customers_are_of_unknown_status(strong):
+    v = strong.value
+    at_risk_ids = set(strong.at_risk["customer_id"])
+    customers = v.customers.assign(p_alive=v.customers["p_alive"].where(~v.customers["customer_id"].isin(at_risk_ids)))
+    r = variant(strong, value=factory.replace(v, customers=customers))
+    assert "P(alive) unknown" in narrative.findings(r)[-1]
+    some = v.customers.assign(p_alive=v.customers["p_alive"].where(v.customers.index % 2 == 0))
+    r2 = variant(strong, value=factory.replace(v, customers=some))
+    assert "among the" in narrative.findings(r2)[-1] and "with a repeat purchase" in narrative.findings(r2)[-1]
+
