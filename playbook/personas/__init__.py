@@ -67,6 +67,7 @@ class PersonasResult:
     gg_params: pd.DataFrame
     purchase_model: str  # key of clv.PURCHASE_MODELS: the model behind P(alive), purchases and CLV
     purchase_params: pd.DataFrame  # its parameter table (the BG/NBD's when it is the BG/NBD)
+    independence: clv.IndependenceCheck  # the Gamma-Gamma frequency–spend check
     posterior: pd.DataFrame  # draws of the BG/NBD and Gamma-Gamma parameters
     diagnostics: mcmc.Diagnostics | None
     method: str
@@ -193,7 +194,10 @@ class PersonasResult:
             "clv": {
                 "method": self.method, "time_unit": self.time_unit, "horizon": self.horizon, "interval_prob": self.value.interval_prob,
                 "bgnbd": dict(zip(bg["parameter"], bg["mean"])),
-                "gamma_gamma": dict(zip(gg["parameter"], gg["mean"])),
+                "gamma_gamma": {**dict(zip(gg["parameter"], gg["mean"])),
+                                "frequency_spend_correlation": self.independence.correlation,
+                                "independence_ok": self.independence.ok, "correlation_threshold": self.independence.threshold,
+                                "repeat_customers": self.independence.customers},
                 "bgnbd_hdi": {r["parameter"]: [r["hdi_low"], r["hdi_high"]] for _, r in bg.iterrows()},
                 "gamma_gamma_hdi": {r["parameter"]: [r["hdi_low"], r["hdi_high"]] for _, r in gg.iterrows()},
                 "total_expected_mean": self.total_value["clv_mean"], "total_expected_low": self.total_value["clv_low"],
@@ -301,6 +305,7 @@ def analyze(
         persona_value=persona_value, lifecycle_value=clv.group_value(value, table.set_index("customer_id")["lifecycle"]).set_index("group"),
         new_customer_purchases=clv.expected_purchases_new_customer(model, horizon, interval),
         bg_params=bg_params, gg_params=gg_params, purchase_model=chosen, purchase_params=purchase_params,
+        independence=clv.frequency_spend_check(btyd),
         posterior=clv.posterior_draws(model, chosen_params).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
         diagnostics=diag, method=method, settings=settings, interval=interval, horizon=horizon, time_unit=time_unit,
         has_customers=customers is not None, smoke=smoke, currency=currency,

@@ -29,6 +29,35 @@ PURCHASE_MODELS: dict[str, tuple[str, tuple[str, ...], str]] = {
 ONE_TIME_DROPOUT: dict[str, bool] = {"bgnbd": False, "mbgnbd": True, "pareto": True}
 
 
+#: The Gamma-Gamma model assumes spend per purchase is independent of purchase frequency. The check passes when the
+#: Pearson correlation of frequency and average spend among repeat customers is below this in absolute value
+#: (a weak correlation by Cohen's 1988 scale; Fader & Hardie's CDNOW example has about 0.11).
+GG_CORRELATION_MAX = 0.3
+
+
+@dataclass(frozen=True)
+class IndependenceCheck:
+    """The Gamma-Gamma independence check: Pearson correlation of frequency and average spend over repeat customers."""
+
+    correlation: float  # NaN with fewer than 3 repeat customers or no spread
+    customers: int  # repeat customers it was computed on
+    threshold: float = GG_CORRELATION_MAX
+
+    @property
+    def ok(self) -> bool | None:
+        """True below the threshold, False at or above it, None when it cannot be computed."""
+        return None if not np.isfinite(self.correlation) else bool(abs(self.correlation) < self.threshold)
+
+
+def frequency_spend_check(summary: pd.DataFrame, threshold: float = GG_CORRELATION_MAX) -> IndependenceCheck:
+    """Pearson correlation of ``frequency`` (repeat purchases) and ``monetary_value`` (average repeat spend) over the
+    repeat customers of a customer summary, in the summary's units, and whether it is below ``threshold``."""
+    rep = summary.loc[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    f, m = rep["frequency"].to_numpy(float), rep["monetary_value"].to_numpy(float)
+    corr = float(np.corrcoef(f, m)[0, 1]) if len(rep) >= 3 and f.std() > 0 and m.std() > 0 else float("nan")
+    return IndependenceCheck(corr, len(rep), threshold)
+
+
 def model_label(key: str) -> str:
     """``'BG/NBD'``, ``'MBG/NBD'`` or ``'Pareto/NBD'``."""
     return PURCHASE_MODELS[check_purchase_model(key)][2]

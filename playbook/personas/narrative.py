@@ -87,7 +87,8 @@ def findings(r: PersonasResult) -> list[str]:
         f"{fmt.date(r.first_date, 'day')} and {fmt.date(r.end, 'day')}. Revenue is concentrated: the top 20% of customers "
         f"brought {_share(c.top_20_share)} of it (Gini {fmt.ratio(c.gini)}).",
         f"Existing customers are expected to bring {_money(r, r.total_value['clv_mean'])} over {horizon_text(r)} "
-        f"({_label(r)} {fmt.interval(r.total_value['clv_low'], r.total_value['clv_high'], fmt.money, currency=r.currency)}); "
+        f"({_label(r)} {fmt.interval(r.total_value['clv_low'], r.total_value['clv_high'], fmt.money, currency=r.currency)})"
+        f"{spend_caveat(r)}; "
         f"{_b(top['name'])} alone hold {_share(top['clv_mean'] / r.total_value['clv_mean'])} of that.",
     ]
     persona_lines = "".join(_persona_line(r, row) for _, row in r.profiles.iterrows())
@@ -122,7 +123,7 @@ def tiles(r: PersonasResult) -> list[Tile]:
     out = [
         Tile("Customers", fmt.number(r.customers), f"{fmt.number(r.orders)} orders"),
         Tile("Revenue from top 20%", _share(c.top_20_share), f"Gini {fmt.ratio(c.gini)}"),
-        Tile(f"Expected value, {horizon_text(r)[4:]}", _money(r, tv["clv_mean"]), ci),
+        Tile(f"Expected value, {horizon_text(r)[4:]}", _money(r, tv["clv_mean"]), ci, tone="warn" if r.independence.ok is False else ""),
         Tile("Customers at risk", fmt.number(len(r.at_risk)), f"{_share(len(r.at_risk) / r.customers)} of customers",
              tone="warn" if len(r.at_risk) else ""),
     ]
@@ -133,8 +134,30 @@ def tiles(r: PersonasResult) -> list[Tile]:
     return out
 
 
+def spend_caveat(r: PersonasResult) -> str:
+    """``''`` when the Gamma-Gamma check passes; otherwise the caveat every CLV figure carries."""
+    ok = r.independence.ok
+    if ok is None:
+        return " (spend model unchecked: too few repeat customers to test that spend is independent of frequency)"
+    return "" if ok else " (spend-based, and biased: frequent buyers spend differently per order, see the Gamma-Gamma check)"
+
+
+def independence_sentence(r: PersonasResult) -> str:
+    """The Gamma-Gamma check: the correlation, its threshold and what it means for CLV."""
+    c = r.independence
+    if c.ok is None:
+        return (f"The spend model's assumption (spend per order independent of how often a customer buys) could not be checked: "
+                f"{fmt.plural(c.customers, 'repeat customer')} with spend.")
+    head = (f"Among the {fmt.count(c.customers)} repeat customers, purchase frequency and average spend per order correlate at "
+            f"{fmt.ratio(c.correlation)} (Pearson)")
+    if c.ok:
+        return head + f", below the {fmt.ratio(c.threshold)} threshold: the Gamma-Gamma spend model's independence assumption holds."
+    return (head + f", at or above the {fmt.ratio(c.threshold)} threshold: the Gamma-Gamma spend model assumes they are independent, "
+            "so spend-based CLV is biased and every CLV figure in this report carries that caveat.")
+
+
 def banners(r: PersonasResult) -> list[tuple[str, str]]:
-    """(text, level) banners: smoke run, no customers file, weak personas."""
+    """(text, level) banners: smoke run, no customers file, weak personas, the Gamma-Gamma check failed."""
     out = []
     if r.smoke:
         out.append((f"Smoke run: the CLV models ran {mcmc_describe(r)}, so intervals are rough. Run without smoke for the report.",
@@ -144,6 +167,8 @@ def banners(r: PersonasResult) -> list[tuple[str, str]]:
                     "info"))
     if personas_weak(r):
         out.append((k_sentence(r) + " The RFM segments, a fixed rule, lead; read the personas as rough groupings.", "warning"))
+    if r.independence.ok is False:
+        out.append((independence_sentence(r), "warning"))
     return out
 
 
@@ -390,7 +415,7 @@ def clv_persona_sentence(r: PersonasResult) -> str:
     pv = r.persona_value
     best = pv.sort_values("clv_per_customer", ascending=False).iloc[0]
     return (f"{_b(best['group'])} are worth most per head: {_money(r, best['clv_per_customer'])} expected per customer over "
-            f"{horizon_text(r)}, {_value(r, best)} in total.")
+            f"{horizon_text(r)}, {_value(r, best)} in total{spend_caveat(r)}.")
 
 
 def clv_persona_title(r: PersonasResult) -> str:
@@ -532,6 +557,8 @@ def assumptions(r: PersonasResult) -> pd.DataFrame:
     """The rules and constants behind the report's sentences."""
     return pd.DataFrame([
         ("Personas well separated", f"silhouette ≥ {fmt.ratio(SILHOUETTE_REASONABLE)} (Kaufman & Rousseeuw); below it, RFM segments lead"),
+        ("Gamma-Gamma independence", f"|Pearson correlation of frequency and average spend| < {fmt.ratio(clv.GG_CORRELATION_MAX)} "
+                                     "among repeat customers; at or above it CLV is flagged as biased"),
         ("Alive or gone", "probably alive at P(alive) ≥ 50%, probably gone below; one-time buyers of unknown status when the "
                           "purchase model lets no one drop out before a repeat purchase (BG/NBD)"),
         ("Number of personas", "best silhouette (k-means) or lowest BIC (Gaussian mixture) among the k tried, unless set"),

@@ -16,7 +16,10 @@ def test_results_keep_every_documented_key(r):
     res = r.results()
     assert {"customers", "orders", "revenue", "observation_end", "revenue_concentration", "segments", "personas", "persona_model",
             "lifecycle", "at_risk", "cohorts", "clv"} <= set(res)
-    assert set(res["clv"]["bgnbd"]) == {"r", "alpha", "a", "b"} and set(res["clv"]["gamma_gamma"]) == {"p", "q", "v"}
+    assert set(res["clv"]["bgnbd"]) == {"r", "alpha", "a", "b"} and {"p", "q", "v"} <= set(res["clv"]["gamma_gamma"])
+    gg = res["clv"]["gamma_gamma"]
+    assert gg["frequency_spend_correlation"] == pytest.approx(r.independence.correlation)
+    assert gg["independence_ok"] == (abs(gg["frequency_spend_correlation"]) < gg["correlation_threshold"])
     assert res["clv"]["interval_prob"] == 0.9 and res["clv"]["method"] == "map"
     assert sum(p["customers"] for p in res["personas"].values()) == res["customers"] == r.customers
     assert sum(s["customers"] for s in res["segments"].values()) == res["customers"]

@@ -301,3 +301,33 @@ def test_at_risk_finding_when_all_at_risk_customers_are_of_unknown_status(strong
     r2 = variant(strong, value=factory.replace(v, customers=some))
     assert "among the" in narrative.findings(r2)[-1] and "with a repeat purchase" in narrative.findings(r2)[-1]
 
+
+# --------------------------------------------------------------------------- the Gamma-Gamma check
+
+
+def _independence(r, corr, n=300):
+    return variant(r, independence=factory.replace(r.independence, correlation=corr, customers=n))
+
+
+def test_gamma_gamma_check_passed_adds_no_caveat(strong):
+    ok = _independence(strong, 0.1)
+    assert narrative.spend_caveat(ok) == ""
+    assert narrative.independence_sentence(ok).endswith("independence assumption holds.")
+    assert not any("Gamma-Gamma" in t for t, _ in narrative.banners(ok))
+    assert narrative.tiles(ok)[2].tone == ""
+
+
+def test_gamma_gamma_check_failed_warns_and_every_clv_figure_carries_the_caveat(strong):
+    bad = _independence(strong, 0.44)
+    assert "correlate at 0.44 (Pearson), at or above the 0.30 threshold" in narrative.independence_sentence(bad)
+    assert any("spend-based CLV is biased" in t and lvl == "warning" for t, lvl in narrative.banners(bad))
+    assert "biased" in narrative.findings(bad)[1] and "biased" in narrative.clv_persona_sentence(bad)
+    assert narrative.tiles(bad)[2].tone == "warn"
+    assert "biased" in narrative.findings(_independence(strong, -0.5))[1]  # a negative correlation breaks it too
+
+
+def test_gamma_gamma_check_impossible(strong):
+    none = _independence(strong, float("nan"), n=2)
+    assert "could not be checked: 2 repeat customers" in narrative.independence_sentence(none)
+    assert "unchecked" in narrative.spend_caveat(none)
+
