@@ -23,6 +23,7 @@ REQUIRED_KEYS = {
         "clv.gamma_gamma.v", "clv.total_expected_mean", "segments.*.customers", "personas.*.customers", "personas.*.revenue_share",
         "clv.model.chosen", "clv.one_time_buyers.status", "clv.status.alive", "clv.status.gone", "clv.status.unknown",
         "clv.gamma_gamma.frequency_spend_correlation", "clv.gamma_gamma.independence_ok",
+        "settings.discount_rate", "settings.margin", "settings.horizon",
     ],
     "ab_test": [
         *(f"conversion.variants.*.{k}" for k in ("rate_mean", "rate_hdi_low", "rate_hdi_high", "prob_best", "expected_loss",

@@ -75,6 +75,8 @@ class PersonasResult:
     interval: float
     horizon: int
     time_unit: str
+    discount_rate: float
+    margin: float
     has_customers: bool
     smoke: bool = False
     currency: str = "$"
@@ -191,6 +193,8 @@ class PersonasResult:
             },
             "cohorts": {"month_1_retention_mean": float(m1.mean()) if len(m1) else None,
                         "month_6_retention_mean": float(m6.mean()) if len(m6) else None},
+            "settings": {"discount_rate": self.discount_rate, "margin": self.margin, "horizon": self.horizon,
+                         "time_unit": self.time_unit, "interval": self.interval, "purchase_model": self.purchase_model},
             "clv": {
                 "method": self.method, "time_unit": self.time_unit, "horizon": self.horizon, "interval_prob": self.value.interval_prob,
                 "bgnbd": dict(zip(bg["parameter"], bg["mean"])),
@@ -234,6 +238,8 @@ def analyze(
     observation_end: str | pd.Timestamp | None = None,
     time_unit: str = "W",
     horizon: int = 52,
+    discount_rate: float = 0.1,
+    margin: float = 1.0,
     n_personas: int | str = "auto",
     persona_method: str = "kmeans",
     k_range: range = range(2, 9),
@@ -248,7 +254,11 @@ def analyze(
     currency: str = "$",
     smoke: bool = False,
 ) -> PersonasResult:
-    """The personas analysis of a validated ``orders`` frame (and optional ``customers`` frame for demographics)."""
+    """The personas analysis of a validated ``orders`` frame (and optional ``customers`` frame for demographics).
+
+    CLV is the expected ``margin`` (share of revenue kept) over ``horizon`` periods of ``time_unit``, discounted at
+    the annual ``discount_rate``; ``purchase_model`` (auto, bgnbd, mbgnbd, pareto) picks the model behind P(alive).
+    """
     days = {**lifecycle.DEFAULT_LIFECYCLE_DAYS, **dict(lifecycle_days or {})}
     end = pd.Timestamp(observation_end) if observation_end else orders["order_date"].max()
     orders = orders.loc[orders["order_date"] <= end]
@@ -285,7 +295,7 @@ def analyze(
     model = bgnbd if chosen == "bgnbd" else clv.fit_purchase_model(btyd, chosen, **fit_args)
     gamma_gamma = clv.fit_gamma_gamma(btyd, **fit_args)
     value = clv.predict_customer_value(model, gamma_gamma, btyd, horizon=horizon, time_unit=time_unit, interval_prob=interval,
-                                       one_time_unknown=not clv.ONE_TIME_DROPOUT[chosen])
+                                       one_time_unknown=not clv.ONE_TIME_DROPOUT[chosen], discount_rate=discount_rate, margin=margin)
     bg_params = clv.parameter_table(bgnbd, clv.BGNBD_PARAMS, hdi_prob=interval)
     gg_params = clv.parameter_table(gamma_gamma, clv.GAMMA_GAMMA_PARAMS, hdi_prob=interval)
     chosen_params = clv.PURCHASE_MODELS[chosen][1]
@@ -308,5 +318,6 @@ def analyze(
         independence=clv.frequency_spend_check(btyd),
         posterior=clv.posterior_draws(model, chosen_params).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
         diagnostics=diag, method=method, settings=settings, interval=interval, horizon=horizon, time_unit=time_unit,
+        discount_rate=discount_rate, margin=margin,
         has_customers=customers is not None, smoke=smoke, currency=currency,
     )

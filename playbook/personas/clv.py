@@ -14,6 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook.personas.summary import unit_days
+
+#: The CLV horizon is cut into at most this many steps for discounting.
+DISCOUNT_STEPS = 26
+
 BGNBD_PARAMS: tuple[str, ...] = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMS: tuple[str, ...] = ("p", "q", "v")
 
@@ -272,6 +277,9 @@ def predict_customer_value(
     max_draws: int = 400,
     chunk_size: int = 20_000,
     one_time_unknown: bool = False,
+    discount_rate: float = 0.0,
+    margin: float = 1.0,
+    discount_steps: int = DISCOUNT_STEPS,
 ) -> CustomerValue:
     """P(alive), expected purchases and spend, and CLV over ``horizon`` periods per customer, with credible intervals.
 
@@ -279,11 +287,19 @@ def predict_customer_value(
     (a model in which one-time buyers cannot drop out: BG/NBD) the P(alive) columns of customers
     without a repeat purchase are left empty (NaN): their status is unknown, not certain.
 
-    CLV (currency units, undiscounted) = expected purchases in the next ``horizon`` periods ×
-    expected spend per purchase, computed per posterior draw (the two models' draws are paired
-    by position, thinned to at most ``max_draws``). Intervals are equal-tailed at
-    ``interval_prob``. Customers are processed in chunks so memory stays bounded.
+    CLV (currency units) = ``margin`` × expected spend per purchase × the expected purchases in
+    the next ``horizon`` periods, each discounted at the annual ``discount_rate``: the horizon is cut
+    into at most ``discount_steps`` equal steps, and a step's expected purchases (the growth of the
+    cumulative expectation over it) are discounted by (1 + rate)^−(years to the step's midpoint).
+    With rate 0 and margin 1 it is the undiscounted expected revenue. Computed per posterior draw
+    (the two models' draws are paired by position, thinned to at most ``max_draws``). Intervals are
+    equal-tailed at ``interval_prob``. Customers are processed in chunks so memory stays bounded.
     """
+    if not 0 <= discount_rate < 1 or not 0 < margin <= 1:
+        raise ValueError(f"discount_rate must be in [0, 1) and margin in (0, 1], got {discount_rate!r} and {margin!r}")
+    per_year = 365.25 / unit_days(time_unit)
+    steps = np.linspace(0.0, float(horizon), max(1, min(int(np.ceil(horizon)), discount_steps)) + 1)
+    factors = (1.0 + discount_rate) ** (-((steps[:-1] + steps[1:]) / 2) / per_year)
     data = summary[["customer_id", "frequency", "recency", "T", "monetary_value"]].reset_index(drop=True)
     n_bg = bgnbd.fit_result.sizes.get("chain", 1) * bgnbd.fit_result.sizes.get("draw", 1)
     n_gg = gamma_gamma.fit_result.sizes.get("chain", 1) * gamma_gamma.fit_result.sizes.get("draw", 1)
@@ -297,7 +313,13 @@ def predict_customer_value(
         alive = _flat(bgnbd.expected_probability_alive(data=chunk))[idx_bg]
         purchases = _flat(bgnbd.expected_purchases(data=chunk, future_t=horizon))[idx_bg]
         spend = _flat(gamma_gamma.expected_customer_spend(data=chunk))[idx_gg]
-        clv = purchases * spend
+        if discount_rate > 0:
+            cumulative = [np.zeros_like(purchases)] + [
+                _flat(bgnbd.expected_purchases(data=chunk, future_t=float(t)))[idx_bg] for t in steps[1:-1]] + [purchases]
+            discounted = sum(f * (b - a) for f, a, b in zip(factors, cumulative[:-1], cumulative[1:]))
+        else:
+            discounted = purchases
+        clv = margin * discounted * spend
         a_q, p_q, c_q = (np.quantile(x, qs, axis=0) for x in (alive, purchases, clv))
         parts.append(
             pd.DataFrame(

@@ -52,6 +52,17 @@ def horizon_text(r: PersonasResult) -> str:
     return f"the next {fmt.plural(r.horizon, r.unit_name[:-1])}"
 
 
+def value_kind(r: PersonasResult) -> str:
+    """``'margin'`` when a margin below 100 % is set, else ``'revenue'`` (CLV then counts revenue, not profit)."""
+    return "margin" if r.margin < 1 else "revenue"
+
+
+def discount_text(r: PersonasResult) -> str:
+    """``'discounted at 10% a year'`` or ``'undiscounted'``."""
+    return f"discounted at {fmt.pct(r.discount_rate, 0 if round(r.discount_rate * 100, 6).is_integer() else 1)} a year" \
+        if r.discount_rate > 0 else "undiscounted"
+
+
 def _share(x) -> str:
     return fmt.pct(x, 0)
 
@@ -86,7 +97,8 @@ def findings(r: PersonasResult) -> list[str]:
         f"{fmt.count(r.customers)} customers placed {fmt.count(r.orders)} orders worth {_money(r, r.revenue)} between "
         f"{fmt.date(r.first_date, 'day')} and {fmt.date(r.end, 'day')}. Revenue is concentrated: the top 20% of customers "
         f"brought {_share(c.top_20_share)} of it (Gini {fmt.ratio(c.gini)}).",
-        f"Existing customers are expected to bring {_money(r, r.total_value['clv_mean'])} over {horizon_text(r)} "
+        f"Existing customers are expected to bring {_money(r, r.total_value['clv_mean'])} of {value_kind(r)} over {horizon_text(r)}, "
+        f"{discount_text(r)} "
         f"({_label(r)} {fmt.interval(r.total_value['clv_low'], r.total_value['clv_high'], fmt.money, currency=r.currency)})"
         f"{spend_caveat(r)}; "
         f"{_b(top['name'])} alone hold {_share(top['clv_mean'] / r.total_value['clv_mean'])} of that.",
@@ -162,6 +174,9 @@ def banners(r: PersonasResult) -> list[tuple[str, str]]:
     if r.smoke:
         out.append((f"Smoke run: the CLV models ran {mcmc_describe(r)}, so intervals are rough. Run without smoke for the report.",
                     "warning"))
+    if r.margin >= 1:
+        out.append(("No margin set (margin = 100%): CLV and value at stake count revenue, not profit. Set margin to the share "
+                    "of revenue kept after the cost of serving an order.", "info"))
     if not r.has_customers:
         out.append(("No customers.csv: personas are formed from orders alone (as always) and described without demographics.",
                     "info"))
@@ -424,7 +439,7 @@ def clv_persona_title(r: PersonasResult) -> str:
 
 
 def value_label(r: PersonasResult) -> str:
-    return f"expected revenue over {horizon_text(r)}"
+    return f"expected {value_kind(r)} over {horizon_text(r)} ({discount_text(r)})"
 
 
 def clv_table(r: PersonasResult) -> pd.DataFrame:
@@ -563,6 +578,7 @@ def assumptions(r: PersonasResult) -> pd.DataFrame:
                           "purchase model lets no one drop out before a repeat purchase (BG/NBD)"),
         ("Number of personas", "best silhouette (k-means) or lowest BIC (Gaussian mixture) among the k tried, unless set"),
         ("Intervals", f"{fmt.interval_label(r.interval)} (equal-tailed over posterior draws; HDIs for parameters)"),
-        ("CLV horizon", horizon_text(r)[4:]),
+        ("CLV", f"{value_kind(r)} (margin {fmt.pct(r.margin, 0)} of revenue) over {horizon_text(r)[4:]}, {discount_text(r)}; "
+                "each step of the horizon discounted to its midpoint"),
         ("Lifecycle", thresholds_note(r)),
     ], columns=["rule", "value"])

@@ -44,7 +44,7 @@ def base(with_customers: bool = True, purchase_model: str = "auto"):
     """The analysis of :func:`orders` (MAP CLV fits; k-means with k from 2–4)."""
     frame = orders()
     return analyze(frame, customers(frame) if with_customers else None, method="map", k_range=range(2, 5),
-                   settings=MAP, horizon=26, purchase_model=purchase_model)
+                   settings=MAP, horizon=26, purchase_model=purchase_model, margin=0.4, discount_rate=0.1)
 
 
 def silent_one_timers(seed: int = 7) -> pd.DataFrame:

@@ -24,6 +24,8 @@ def test_results_keep_every_documented_key(r):
     assert sum(p["customers"] for p in res["personas"].values()) == res["customers"] == r.customers
     assert sum(s["customers"] for s in res["segments"].values()) == res["customers"]
     assert set(res["lifecycle"]) == set(lifecycle.LIFECYCLE_STAGES)
+    assert res["settings"] == {"discount_rate": 0.1, "margin": 0.4, "horizon": 26, "time_unit": "W", "interval": 0.9,
+                               "purchase_model": "mbgnbd"}
 
 
 def test_activation_has_one_row_per_customer(r):

@@ -331,3 +331,17 @@ def test_gamma_gamma_check_impossible(strong):
     assert "could not be checked: 2 repeat customers" in narrative.independence_sentence(none)
     assert "unchecked" in narrative.spend_caveat(none)
 
+
+# --------------------------------------------------------------------------- CLV in finance terms
+
+
+def test_clv_is_discounted_margin_in_words(strong):
+    assert narrative.value_kind(strong) == "margin" and narrative.discount_text(strong) == "discounted at 10% a year"
+    assert "of margin over the next 26 weeks, discounted at 10% a year" in narrative.findings(strong)[1]
+    assert narrative.value_label(strong) == "expected margin over the next 26 weeks (discounted at 10% a year)"
+    plain = variant(strong, margin=1.0, discount_rate=0.0)
+    assert narrative.value_kind(plain) == "revenue" and narrative.discount_text(plain) == "undiscounted"
+    assert any(t.startswith("No margin set (margin = 100%)") and lvl == "info" for t, lvl in narrative.banners(plain))
+    assert not any(t.startswith("No margin set") for t, _ in narrative.banners(strong))
+    assert narrative.discount_text(variant(strong, discount_rate=0.075)) == "discounted at 7.5% a year"
+
