@@ -192,7 +192,9 @@ class PersonasResult:
                 **({"clv_mean": arv["clv_mean"], "clv_low": arv["clv_low"], "clv_high": arv["clv_high"]} if arv is not None else {}),
             },
             "cohorts": {"month_1_retention_mean": float(m1.mean()) if len(m1) else None,
-                        "month_6_retention_mean": float(m6.mean()) if len(m6) else None},
+                        "month_6_retention_mean": float(m6.mean()) if len(m6) else None,
+                        "partial_month": str(self.cohorts.partial_month) if self.cohorts.partial_month is not None else None,
+                        "partial_month_left_out": self.cohorts.partial_left_out},
             "settings": {"discount_rate": self.discount_rate, "margin": self.margin, "horizon": self.horizon,
                          "time_unit": self.time_unit, "interval": self.interval, "purchase_model": self.purchase_model},
             "clv": {

@@ -400,12 +400,25 @@ def snapshot_labels(r: PersonasResult) -> tuple[str, str]:
 # --------------------------------------------------------------------------- cohorts
 
 
+def partial_month_sentence(r: PersonasResult) -> str:
+    """``''`` when the data end on a month's last day; else what was done with the partial last month."""
+    c = r.cohorts
+    if c.partial_month is None:
+        return ""
+    month = fmt.date(c.partial_month.to_timestamp(), "month")
+    days = f"{fmt.plural(c.partial_days, 'day')} of {c.partial_month.days_in_month}"
+    if not c.partial_left_out:
+        return f" The data hold one month only, {month}, and only {days} of it: every share here is from a partial month."
+    joined = f", and its {fmt.plural(c.partial_cohort, 'new customer')} with it" if c.partial_cohort else ""
+    return f" The last month, {month}, is in the data for {days} only, so it is left out{joined}."
+
+
 def retention_sentence(r: PersonasResult) -> str:
     m1, m6 = (r.month_retention(m) for m in RETENTION_MONTHS)
     if not len(m1):
-        return "No cohort has been observed for a second month yet."
+        return "No cohort has been observed for a second month yet." + partial_month_sentence(r)
     return (f"On average {_share(m1.mean())} of a month's new customers order again in their second month"
-            + (f" and {_share(m6.mean())} in their seventh." if len(m6) else "."))
+            + (f" and {_share(m6.mean())} in their seventh." if len(m6) else ".") + partial_month_sentence(r))
 
 
 def retention_title(r: PersonasResult) -> str:

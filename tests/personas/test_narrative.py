@@ -345,3 +345,20 @@ def test_clv_is_discounted_margin_in_words(strong):
     assert not any(t.startswith("No margin set") for t, _ in narrative.banners(strong))
     assert narrative.discount_text(variant(strong, discount_rate=0.075)) == "discounted at 7.5% a year"
 
+
+# --------------------------------------------------------------------------- the partial last cohort month
+
+
+def test_partial_month_sentence_branches(strong):
+    c = strong.cohorts
+    whole = variant(strong, cohorts=factory.replace(c, partial_month=None, partial_days=0, partial_cohort=0, partial_left_out=False))
+    assert narrative.partial_month_sentence(whole) == ""
+    left = variant(strong, cohorts=factory.replace(c, partial_month=pd.Period("2025-12", "M"), partial_days=28, partial_cohort=40,
+                                                   partial_left_out=True))
+    assert narrative.retention_sentence(left).endswith(
+        " The last month, Dec 2025, is in the data for 28 days of 31 only, so it is left out, and its 40 new customers with it.")
+    none_new = variant(strong, cohorts=factory.replace(left.cohorts, partial_cohort=0))
+    assert narrative.partial_month_sentence(none_new).endswith("so it is left out.")
+    only = variant(strong, cohorts=factory.replace(left.cohorts, partial_left_out=False))
+    assert "The data hold one month only, Dec 2025" in narrative.partial_month_sentence(only)
+
