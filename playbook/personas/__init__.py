@@ -49,6 +49,7 @@ class PersonasResult:
     features: pd.DataFrame
     fit: clusters.PersonaFit
     k_auto: bool
+    stability: np.ndarray  # bootstrap ARIs of the personas (empty when not computed)
     profiles: pd.DataFrame  # persona profiles joined with their CLV, largest revenue share first
     lift: pd.DataFrame
     persona_of: pd.Series  # customer_id → persona name
@@ -99,6 +100,11 @@ class PersonasResult:
     @property
     def data_period(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         return self.first_date, self.end
+
+    @property
+    def stability_ari(self) -> float | None:
+        """Mean adjusted Rand index of the personas against bootstrap refits (``None`` when not computed)."""
+        return float(np.mean(self.stability)) if len(self.stability) else None
 
     @property
     def at_risk(self) -> pd.DataFrame:
@@ -185,7 +191,13 @@ class PersonasResult:
                 }
                 for _, r in self.profiles.iterrows()
             },
-            "persona_model": {"method": self.fit.method, "k": self.fit.k, "k_scores": self.fit.k_scores},
+            "persona_model": {"method": self.fit.method, "k": self.fit.k, "k_scores": self.fit.k_scores,
+                              "silhouette": narrative.chosen_silhouette(self), "stability_ari": self.stability_ari,
+                              "stability_ari_low": float(np.min(self.stability)) if len(self.stability) else None,
+                              "bootstrap_resamples": len(self.stability), "weak": narrative.personas_weak(self),
+                              "silhouette_threshold": narrative.SILHOUETTE_REASONABLE,
+                              "stability_threshold": narrative.STABILITY_REASONABLE,
+                              "k_rule": narrative.k_rule(self), "lead": "rfm_segments" if narrative.personas_weak(self) else "personas"},
             "lifecycle": {stage: {"customers": int((self.rfm["lifecycle"] == stage).sum())} for stage in lifecycle.LIFECYCLE_STAGES},
             "at_risk": {
                 "customers": len(at_risk), "revenue_to_date": float(at_risk["monetary"].sum()),
@@ -250,6 +262,7 @@ def analyze(
     lifecycle_days: Mapping[str, int] | None = None,
     lifecycle_snapshots: int = 5,
     persona_actions: Mapping[str, str] | None = None,
+    stability_resamples: int = 10,
     method: str = "mcmc",
     purchase_model: str = "auto",
     settings: mcmc.Settings = DEFAULT_SETTINGS,
@@ -277,6 +290,7 @@ def analyze(
     # Behavioural personas
     features = clusters.behaviour_features(table, orders)
     fit = clusters.fit_personas(features, k=k, k_range=k_range, method=persona_method, seed=settings.seed)
+    stability = clusters.bootstrap_stability(features, fit, stability_resamples, seed=settings.seed)
     profiles = clusters.persona_profiles(table, fit.labels, orders, customers, persona_actions, days)
     persona_of = fit.labels.map(dict(zip(profiles["persona_id"], profiles["name"]))).rename("persona")
     lift = clusters.feature_lift(features, fit.labels)
@@ -311,7 +325,7 @@ def analyze(
     prof = prof.sort_values("revenue_share", ascending=False).reset_index(drop=True)
     return PersonasResult(
         orders=len(orders), first_date=orders["order_date"].min(), end=end, rfm=table, scores=scores, segment_map=segment_map,
-        precedence=precedence, segments=segments, concentration=concentration, features=features, fit=fit, k_auto=k == "auto",
+        precedence=precedence, segments=segments, concentration=concentration, features=features, fit=fit, k_auto=k == "auto", stability=stability,
         profiles=prof, lift=lift, persona_of=persona_of, lifecycle_days=days, snapshots=snapshots, stage_counts=stage_counts,
         transitions=transitions, cohorts=cohort, btyd=btyd, value=value, total_value=clv.group_value(value).iloc[0],
         persona_value=persona_value, lifecycle_value=clv.group_value(value, table.set_index("customer_id")["lifecycle"]).set_index("group"),

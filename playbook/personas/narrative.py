@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Silhouette at or above which clusters count as reasonably separated (Kaufman & Rousseeuw 1990: 0.51–0.70
 #: reasonable, 0.26–0.50 weak, ≤ 0.25 no substantial structure); below it the report calls the personas weak.
 SILHOUETTE_REASONABLE = 0.5
+#: Mean adjusted Rand index between the personas and bootstrap refits at or above which they count as stable
+#: (Hennig 2007 reads bootstrap similarities below 0.6 as dissolved clusters and above 0.75 as valid, stable ones).
+STABILITY_REASONABLE = 0.75
 #: Share of the future value held by the top 20 % of customers by expected value (the concentration card).
 TOP_SHARE = 0.2
 #: Months after acquisition the cohort card reports (second and seventh month, and revenue after a year).
@@ -75,10 +78,35 @@ def chosen_silhouette(r: PersonasResult) -> float:
     return float(scores.loc[r.fit.k, "silhouette"]) if r.fit.k in scores.index else float("nan")
 
 
-def personas_weak(r: PersonasResult) -> bool:
-    """The clusters are weakly separated: silhouette below :data:`SILHOUETTE_REASONABLE` (or undefined)."""
+def separated(r: PersonasResult) -> bool:
     s = chosen_silhouette(r)
-    return not (np.isfinite(s) and s >= SILHOUETTE_REASONABLE)
+    return bool(np.isfinite(s) and s >= SILHOUETTE_REASONABLE)
+
+
+def stable(r: PersonasResult) -> bool | None:
+    """Mean bootstrap ARI at or above :data:`STABILITY_REASONABLE` (``None`` when not computed)."""
+    return None if r.stability_ari is None else bool(r.stability_ari >= STABILITY_REASONABLE)
+
+
+def personas_weak(r: PersonasResult) -> bool:
+    """The personas are weak: silhouette below :data:`SILHOUETTE_REASONABLE` (or undefined), or unstable under
+    bootstrap resampling (mean ARI below :data:`STABILITY_REASONABLE`)."""
+    return not separated(r) or stable(r) is False
+
+
+def k_rule(r: PersonasResult) -> str:
+    """The rule that set the number of personas."""
+    if not r.k_auto:
+        return "set by the analyst (n_personas)"
+    return "highest silhouette among the k tried" if r.fit.method == "kmeans" else "lowest BIC among the k tried"
+
+
+def strength_text(r: PersonasResult) -> str:
+    """``'silhouette 0.26; bootstrap stability (ARI) 0.81'``."""
+    out = f"silhouette {fmt.ratio(chosen_silhouette(r))}"
+    if r.stability_ari is not None:
+        out += f", bootstrap stability {fmt.ratio(r.stability_ari)} (adjusted Rand index over {fmt.plural(len(r.stability), 'resample')})"
+    return out
 
 
 # --------------------------------------------------------------------------- summary
@@ -272,14 +300,19 @@ def segment_map_caption(r: PersonasResult) -> str:
 
 
 def k_sentence(r: PersonasResult) -> str:
-    """How many personas, how they were chosen, and how well they separate (the silhouette rule)."""
-    s = chosen_silhouette(r)
+    """How many personas, by which rule, and how strong they are (the silhouette and stability rules)."""
     how = "chosen by the best silhouette among those tried" if r.k_auto and r.fit.method == "kmeans" else (
         "chosen by the lowest BIC among those tried" if r.k_auto else "set by the analyst")
-    if personas_weak(r):
-        return (f"The {fmt.plural(r.fit.k, 'persona')} ({how}) are weakly separated: silhouette {fmt.ratio(s)}, below the "
-                f"{fmt.ratio(SILHOUETTE_REASONABLE)} of a reasonable structure.")
-    return f"The data support {fmt.plural(r.fit.k, 'persona')} ({how}; silhouette {fmt.ratio(s)})."
+    s = chosen_silhouette(r)
+    if not personas_weak(r):
+        return f"The data support {fmt.plural(r.fit.k, 'persona')} ({how}; {strength_text(r)})."
+    reasons = []
+    if not separated(r):
+        reasons.append(f"weakly separated (silhouette {fmt.ratio(s)}, below the {fmt.ratio(SILHOUETTE_REASONABLE)} of a reasonable structure)")
+    if stable(r) is False:
+        reasons.append(f"unstable (bootstrap refits agree with them at an adjusted Rand index of {fmt.ratio(r.stability_ari)}, "
+                       f"below {fmt.ratio(STABILITY_REASONABLE)})")
+    return f"The {fmt.plural(r.fit.k, 'persona')} ({how}) are {fmt.join(reasons)}."
 
 
 def k_title(r: PersonasResult) -> str:
@@ -584,12 +617,13 @@ def summary_caption(r: PersonasResult) -> str:
 def assumptions(r: PersonasResult) -> pd.DataFrame:
     """The rules and constants behind the report's sentences."""
     return pd.DataFrame([
-        ("Personas well separated", f"silhouette ≥ {fmt.ratio(SILHOUETTE_REASONABLE)} (Kaufman & Rousseeuw); below it, RFM segments lead"),
+        ("Personas strong", f"silhouette ≥ {fmt.ratio(SILHOUETTE_REASONABLE)} (Kaufman & Rousseeuw) and mean bootstrap ARI ≥ "
+                            f"{fmt.ratio(STABILITY_REASONABLE)} (Hennig); otherwise weak, and the RFM segments lead"),
         ("Gamma-Gamma independence", f"|Pearson correlation of frequency and average spend| < {fmt.ratio(clv.GG_CORRELATION_MAX)} "
                                      "among repeat customers; at or above it CLV is flagged as biased"),
         ("Alive or gone", "probably alive at P(alive) ≥ 50%, probably gone below; one-time buyers of unknown status when the "
                           "purchase model lets no one drop out before a repeat purchase (BG/NBD)"),
-        ("Number of personas", "best silhouette (k-means) or lowest BIC (Gaussian mixture) among the k tried, unless set"),
+        ("Number of personas", f"{k_rule(r)}; k-means or Gaussian mixture as set by persona_method"),
         ("Intervals", f"{fmt.interval_label(r.interval)} (equal-tailed over posterior draws; HDIs for parameters)"),
         ("CLV", f"{value_kind(r)} (margin {fmt.pct(r.margin, 0)} of revenue) over {horizon_text(r)[4:]}, {discount_text(r)}; "
                 "each step of the horizon discounted to its midpoint"),

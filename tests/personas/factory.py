@@ -55,11 +55,12 @@ def silent_one_timers(seed: int = 7) -> pd.DataFrame:
     return frame
 
 
-def with_silhouette(r, value: float):
-    """``r`` with the chosen k's silhouette set to ``value``."""
+def with_silhouette(r, value: float, stability: float | None = 0.9, resamples: int = 10):
+    """``r`` with the chosen k's silhouette set to ``value`` and every bootstrap ARI to ``stability`` (None: not computed)."""
     scores = r.fit.k_scores.copy()
     scores.loc[scores["k"] == r.fit.k, "silhouette"] = value
-    return replace(r, fit=replace(r.fit, k_scores=scores))
+    boots = np.array([]) if stability is None else np.full(resamples, stability)
+    return replace(r, fit=replace(r.fit, k_scores=scores), stability=boots)
 
 
 def variant(r=None, **changes):

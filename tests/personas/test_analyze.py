@@ -28,6 +28,32 @@ def test_results_keep_every_documented_key(r):
                                "purchase_model": "mbgnbd"}
 
 
+def test_persona_model_states_its_strength(r):
+    pm = r.results()["persona_model"]
+    assert pm["bootstrap_resamples"] == 10 and -1 <= pm["stability_ari"] <= 1 and pm["stability_ari_low"] <= pm["stability_ari"]
+    assert pm["silhouette"] == r.fit.k_scores.set_index("k").loc[r.fit.k, "silhouette"]
+    assert pm["weak"] == (pm["silhouette"] < 0.5 or pm["stability_ari"] < 0.75)
+    assert pm["lead"] == ("rfm_segments" if pm["weak"] else "personas") and pm["k_rule"] == "highest silhouette among the k tried"
+
+
+def test_bootstrap_stability_is_high_for_well_separated_groups_and_low_for_noise():
+    import numpy as np
+    import pandas as pd
+
+    from playbook.personas import clusters
+
+    rng = np.random.default_rng(0)
+    centers = np.array([[0, 0], [8, 0], [0, 8]])
+    X = pd.DataFrame(centers[np.repeat([0, 1, 2], 100)] + rng.normal(0, 0.5, (300, 2)), columns=["a", "b"])
+    fit = clusters.fit_personas(X, 3, seed=1)
+    aris = clusters.bootstrap_stability(X, fit, n_boot=5, seed=1)
+    assert len(aris) == 5 and aris.min() > 0.95
+    noise = pd.DataFrame(rng.normal(0, 1, (300, 6)), columns=list("abcdef"))
+    nfit = clusters.fit_personas(noise, 6, seed=1)
+    assert clusters.bootstrap_stability(noise, nfit, n_boot=5, seed=1).mean() < 0.75
+    assert len(clusters.bootstrap_stability(X, fit, n_boot=0)) == 0
+
+
 def test_activation_has_one_row_per_customer(r):
     a = r.activation()
     assert len(a) == r.customers and a["customer_id"].is_unique

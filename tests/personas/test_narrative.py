@@ -42,11 +42,32 @@ def test_silhouette_rule_calls_personas_weak_below_the_threshold(strong, weak):
     assert not narrative.personas_weak(with_silhouette(strong, narrative.SILHOUETTE_REASONABLE))
 
 
+def test_stability_rule(strong):
+    unstable = with_silhouette(strong, 0.62, stability=0.5)
+    assert narrative.personas_weak(unstable) and narrative.stable(unstable) is False
+    text = narrative.k_sentence(unstable)
+    assert "unstable (bootstrap refits agree with them at an adjusted Rand index of 0.50, below 0.75)" in text
+    assert "weakly separated" not in text
+    both = with_silhouette(strong, 0.2, stability=0.4)
+    assert "weakly separated (silhouette 0.20" in narrative.k_sentence(both) and " and unstable (" in narrative.k_sentence(both)
+    unknown = with_silhouette(strong, 0.62, stability=None)
+    assert narrative.stable(unknown) is None and not narrative.personas_weak(unknown)
+    assert "bootstrap" not in narrative.k_sentence(unknown)
+    assert narrative.stable(with_silhouette(strong, 0.62, stability=narrative.STABILITY_REASONABLE)) is True
+
+
+def test_k_rule(strong):
+    assert narrative.k_rule(strong) == "highest silhouette among the k tried"
+    assert narrative.k_rule(variant(strong, k_auto=False)) == "set by the analyst (n_personas)"
+    assert narrative.k_rule(variant(strong, fit=factory.replace(strong.fit, method="gmm"))) == "lowest BIC among the k tried"
+
+
 def test_k_sentence_states_rule_and_strength(strong, weak):
     assert narrative.k_sentence(strong).startswith(f"The data support {strong.fit.k} personas (chosen by the best silhouette")
-    assert "silhouette 0.62" in narrative.k_sentence(strong)
+    assert "silhouette 0.62, bootstrap stability 0.90 (adjusted Rand index over 10 resamples)" in narrative.k_sentence(strong)
     text = narrative.k_sentence(weak)
-    assert "weakly separated: silhouette 0.26, below the 0.50" in text and "data support" not in text
+    assert "weakly separated (silhouette 0.26, below the 0.50 of a reasonable structure)" in text and "data support" not in text
+    assert "unstable" not in text
     assert "set by the analyst" in narrative.k_sentence(variant(strong, k_auto=False))
     gmm = variant(strong, fit=factory.replace(strong.fit, method="gmm"))
     assert "lowest BIC" in narrative.k_sentence(gmm)
@@ -252,7 +273,8 @@ def test_appendix_tables(strong):
     assert list(narrative.parameter_table(factory.base(purchase_model="bgnbd"))["model"].unique()) == ["BG/NBD", "Gamma-Gamma"]
     assert "90% HDIs" in narrative.parameter_caption(strong)
     a = narrative.assumptions(strong)
-    assert "silhouette ≥ 0.50" in a.set_index("rule").loc["Personas well separated", "value"]
+    assert "silhouette ≥ 0.50" in a.set_index("rule").loc["Personas strong", "value"]
+    assert "mean bootstrap ARI ≥ 0.75" in a.set_index("rule").loc["Personas strong", "value"]
     assert narrative.summary_caption(strong) == "Customer summary for the CLV models (durations in weeks)"
     assert np.isfinite(narrative.posterior_sentence(strong).count("r/α"))
     assert isinstance(narrative.k_scores_table(strong), pd.DataFrame)
