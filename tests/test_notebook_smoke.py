@@ -21,6 +21,10 @@ REQUIRED_KEYS = {
     "personas": [
         "clv.bgnbd.r", "clv.bgnbd.alpha", "clv.bgnbd.a", "clv.bgnbd.b", "clv.gamma_gamma.p", "clv.gamma_gamma.q",
         "clv.gamma_gamma.v", "clv.total_expected_mean", "segments.*.customers", "personas.*.customers", "personas.*.revenue_share",
+        "clv.model.chosen", "clv.one_time_buyers.status", "clv.status.alive", "clv.status.gone", "clv.status.unknown",
+        "clv.gamma_gamma.frequency_spend_correlation", "clv.gamma_gamma.independence_ok",
+        "settings.discount_rate", "settings.margin", "settings.horizon",
+        "persona_model.silhouette", "persona_model.stability_ari", "persona_model.weak",
     ],
     "ab_test": [
         *(f"conversion.variants.*.{k}" for k in ("rate_mean", "rate_hdi_low", "rate_hdi_high", "prob_best", "expected_loss",

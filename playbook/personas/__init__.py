@@ -27,6 +27,10 @@ __all__ = ["PersonasResult", "analyze", "clusters", "clv", "cohorts", "lifecycle
 DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc", seed=42, target_accept=0.9)
 
 UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
+#: A customer counts as probably alive at P(alive) ≥ this, probably gone below it.
+ALIVE_AT = 0.5
+#: The purchase model used when ``purchase_model`` is ``"auto"``.
+DEFAULT_PURCHASE_MODEL = "mbgnbd"
 
 
 @dataclass
@@ -45,6 +49,7 @@ class PersonasResult:
     features: pd.DataFrame
     fit: clusters.PersonaFit
     k_auto: bool
+    stability: np.ndarray  # bootstrap ARIs of the personas (empty when not computed)
     profiles: pd.DataFrame  # persona profiles joined with their CLV, largest revenue share first
     lift: pd.DataFrame
     persona_of: pd.Series  # customer_id → persona name
@@ -61,6 +66,9 @@ class PersonasResult:
     new_customer_purchases: tuple[float, float, float]
     bg_params: pd.DataFrame
     gg_params: pd.DataFrame
+    purchase_model: str  # key of clv.PURCHASE_MODELS: the model behind P(alive), purchases and CLV
+    purchase_params: pd.DataFrame  # its parameter table (the BG/NBD's when it is the BG/NBD)
+    independence: clv.IndependenceCheck  # the Gamma-Gamma frequency–spend check
     posterior: pd.DataFrame  # draws of the BG/NBD and Gamma-Gamma parameters
     diagnostics: mcmc.Diagnostics | None
     method: str
@@ -68,6 +76,8 @@ class PersonasResult:
     interval: float
     horizon: int
     time_unit: str
+    discount_rate: float
+    margin: float
     has_customers: bool
     smoke: bool = False
     currency: str = "$"
@@ -92,6 +102,11 @@ class PersonasResult:
         return self.first_date, self.end
 
     @property
+    def stability_ari(self) -> float | None:
+        """Mean adjusted Rand index of the personas against bootstrap refits (``None`` when not computed)."""
+        return float(np.mean(self.stability)) if len(self.stability) else None
+
+    @property
     def at_risk(self) -> pd.DataFrame:
         """Customers in the at-risk lifecycle stage (rule-based: silent between the at_risk and dormant thresholds)."""
         return self.rfm.loc[self.rfm["lifecycle"] == "at_risk"]
@@ -113,6 +128,22 @@ class PersonasResult:
     @property
     def divergences(self) -> int:
         return int(self.diagnostics.divergences) if self.diagnostics is not None else 0
+
+    @property
+    def one_time_unknown(self) -> bool:
+        """One-time buyers' status is unknown: the purchase model lets no one drop out before a repeat purchase."""
+        return not clv.ONE_TIME_DROPOUT[self.purchase_model]
+
+    @property
+    def one_time(self) -> pd.DataFrame:
+        """Predictions of the customers without a repeat purchase (frequency 0)."""
+        v = self.value.customers
+        return v.loc[self.btyd["frequency"].to_numpy() == 0]
+
+    def status_counts(self) -> dict[str, int]:
+        """Customers probably alive (P(alive) ≥ :data:`ALIVE_AT`), probably gone (below) and of unknown status."""
+        p = self.value.customers["p_alive"]
+        return {"alive": int((p >= ALIVE_AT).sum()), "gone": int((p < ALIVE_AT).sum()), "unknown": int(p.isna().sum())}
 
     def persona_p_alive(self) -> pd.Series:
         """Median P(alive) per persona name."""
@@ -160,25 +191,53 @@ class PersonasResult:
                 }
                 for _, r in self.profiles.iterrows()
             },
-            "persona_model": {"method": self.fit.method, "k": self.fit.k, "k_scores": self.fit.k_scores},
+            "persona_model": {"method": self.fit.method, "k": self.fit.k, "k_scores": self.fit.k_scores,
+                              "silhouette": narrative.chosen_silhouette(self), "stability_ari": self.stability_ari,
+                              "stability_ari_low": float(np.min(self.stability)) if len(self.stability) else None,
+                              "bootstrap_resamples": len(self.stability), "weak": narrative.personas_weak(self),
+                              "silhouette_threshold": narrative.SILHOUETTE_REASONABLE,
+                              "stability_threshold": narrative.STABILITY_REASONABLE,
+                              "k_rule": narrative.k_rule(self), "lead": "rfm_segments" if narrative.personas_weak(self) else "personas"},
             "lifecycle": {stage: {"customers": int((self.rfm["lifecycle"] == stage).sum())} for stage in lifecycle.LIFECYCLE_STAGES},
             "at_risk": {
                 "customers": len(at_risk), "revenue_to_date": float(at_risk["monetary"].sum()),
                 **({"clv_mean": arv["clv_mean"], "clv_low": arv["clv_low"], "clv_high": arv["clv_high"]} if arv is not None else {}),
             },
             "cohorts": {"month_1_retention_mean": float(m1.mean()) if len(m1) else None,
-                        "month_6_retention_mean": float(m6.mean()) if len(m6) else None},
+                        "month_6_retention_mean": float(m6.mean()) if len(m6) else None,
+                        "partial_month": str(self.cohorts.partial_month) if self.cohorts.partial_month is not None else None,
+                        "partial_month_left_out": self.cohorts.partial_left_out},
+            "settings": {"discount_rate": self.discount_rate, "margin": self.margin, "horizon": self.horizon,
+                         "time_unit": self.time_unit, "interval": self.interval, "purchase_model": self.purchase_model},
             "clv": {
                 "method": self.method, "time_unit": self.time_unit, "horizon": self.horizon, "interval_prob": self.value.interval_prob,
                 "bgnbd": dict(zip(bg["parameter"], bg["mean"])),
-                "gamma_gamma": dict(zip(gg["parameter"], gg["mean"])),
+                "gamma_gamma": {**dict(zip(gg["parameter"], gg["mean"])),
+                                "frequency_spend_correlation": self.independence.correlation,
+                                "independence_ok": self.independence.ok, "correlation_threshold": self.independence.threshold,
+                                "repeat_customers": self.independence.customers},
                 "bgnbd_hdi": {r["parameter"]: [r["hdi_low"], r["hdi_high"]] for _, r in bg.iterrows()},
                 "gamma_gamma_hdi": {r["parameter"]: [r["hdi_low"], r["hdi_high"]] for _, r in gg.iterrows()},
                 "total_expected_mean": self.total_value["clv_mean"], "total_expected_low": self.total_value["clv_low"],
                 "total_expected_high": self.total_value["clv_high"],
                 "max_r_hat": self.max_rhat, "divergences": self.divergences,
+                "model": {"chosen": self.purchase_model, "label": clv.model_label(self.purchase_model),
+                          "parameters": dict(zip(self.purchase_params["parameter"], self.purchase_params["mean"]))},
+                "one_time_buyers": {
+                    "customers": len(self.one_time), "status": "unknown" if self.one_time_unknown else "modelled",
+                    "p_alive_median": None if self.one_time_unknown or not len(self.one_time) else float(self.one_time["p_alive"].median()),
+                    "p_alive_max": None if self.one_time_unknown or not len(self.one_time) else float(self.one_time["p_alive"].max()),
+                },
+                "status": {**self.status_counts(), "alive_at": ALIVE_AT},
             },
         }
+
+
+def _combined(parts: list[mcmc.Diagnostics]) -> mcmc.Diagnostics:
+    """One read-out over several fits: the worst R-hat and ESS, the divergences summed."""
+    rhats = [d.rhat_max for d in parts if np.isfinite(d.rhat_max)]
+    return mcmc.Diagnostics(max(rhats) if rhats else float("nan"), min(d.ess_bulk_min for d in parts),
+                            min(d.ess_tail_min for d in parts), sum(d.divergences for d in parts), parts[0].chains, parts[0].draws)
 
 
 def _k(n_personas: Any) -> int | str:
@@ -193,6 +252,8 @@ def analyze(
     observation_end: str | pd.Timestamp | None = None,
     time_unit: str = "W",
     horizon: int = 52,
+    discount_rate: float = 0.1,
+    margin: float = 1.0,
     n_personas: int | str = "auto",
     persona_method: str = "kmeans",
     k_range: range = range(2, 9),
@@ -201,12 +262,18 @@ def analyze(
     lifecycle_days: Mapping[str, int] | None = None,
     lifecycle_snapshots: int = 5,
     persona_actions: Mapping[str, str] | None = None,
+    stability_resamples: int = 10,
     method: str = "mcmc",
+    purchase_model: str = "auto",
     settings: mcmc.Settings = DEFAULT_SETTINGS,
     currency: str = "$",
     smoke: bool = False,
 ) -> PersonasResult:
-    """The personas analysis of a validated ``orders`` frame (and optional ``customers`` frame for demographics)."""
+    """The personas analysis of a validated ``orders`` frame (and optional ``customers`` frame for demographics).
+
+    CLV is the expected ``margin`` (share of revenue kept) over ``horizon`` periods of ``time_unit``, discounted at
+    the annual ``discount_rate``; ``purchase_model`` (auto, bgnbd, mbgnbd, pareto) picks the model behind P(alive).
+    """
     days = {**lifecycle.DEFAULT_LIFECYCLE_DAYS, **dict(lifecycle_days or {})}
     end = pd.Timestamp(observation_end) if observation_end else orders["order_date"].max()
     orders = orders.loc[orders["order_date"] <= end]
@@ -223,6 +290,7 @@ def analyze(
     # Behavioural personas
     features = clusters.behaviour_features(table, orders)
     fit = clusters.fit_personas(features, k=k, k_range=k_range, method=persona_method, seed=settings.seed)
+    stability = clusters.bootstrap_stability(features, fit, stability_resamples, seed=settings.seed)
     profiles = clusters.persona_profiles(table, fit.labels, orders, customers, persona_actions, days)
     persona_of = fit.labels.map(dict(zip(profiles["persona_id"], profiles["name"]))).rename("persona")
     lift = clusters.feature_lift(features, fit.labels)
@@ -238,31 +306,34 @@ def analyze(
     btyd = summary.customer_summary(orders, end, time_unit)
     fit_args = dict(method=method, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed,
                     target_accept=settings.target_accept)
+    chosen = DEFAULT_PURCHASE_MODEL if purchase_model == "auto" else clv.check_purchase_model(purchase_model)
     bgnbd = clv.fit_bgnbd(btyd, **fit_args)
+    model = bgnbd if chosen == "bgnbd" else clv.fit_purchase_model(btyd, chosen, **fit_args)
     gamma_gamma = clv.fit_gamma_gamma(btyd, **fit_args)
-    value = clv.predict_customer_value(bgnbd, gamma_gamma, btyd, horizon=horizon, time_unit=time_unit, interval_prob=interval)
+    value = clv.predict_customer_value(model, gamma_gamma, btyd, horizon=horizon, time_unit=time_unit, interval_prob=interval,
+                                       one_time_unknown=not clv.ONE_TIME_DROPOUT[chosen], discount_rate=discount_rate, margin=margin)
     bg_params = clv.parameter_table(bgnbd, clv.BGNBD_PARAMS, hdi_prob=interval)
     gg_params = clv.parameter_table(gamma_gamma, clv.GAMMA_GAMMA_PARAMS, hdi_prob=interval)
+    chosen_params = clv.PURCHASE_MODELS[chosen][1]
+    purchase_params = bg_params if chosen == "bgnbd" else clv.parameter_table(model, chosen_params, hdi_prob=interval)
     diag = None
     if method == "mcmc":
-        bg_d = mcmc.diagnostics(bgnbd.idata, list(clv.BGNBD_PARAMS))
-        gg_d = mcmc.diagnostics(gamma_gamma.idata, list(clv.GAMMA_GAMMA_PARAMS))
-        diag = mcmc.Diagnostics(float(np.nanmax([bg_d.rhat_max, gg_d.rhat_max])) if np.isfinite([bg_d.rhat_max, gg_d.rhat_max]).any()
-                                else float("nan"),
-                                min(bg_d.ess_bulk_min, gg_d.ess_bulk_min), min(bg_d.ess_tail_min, gg_d.ess_tail_min),
-                                bg_d.divergences + gg_d.divergences, bg_d.chains, bg_d.draws)
+        fitted = [(bgnbd, clv.BGNBD_PARAMS), (gamma_gamma, clv.GAMMA_GAMMA_PARAMS)] + ([] if chosen == "bgnbd" else [(model, chosen_params)])
+        diag = _combined([mcmc.diagnostics(m.idata, list(names)) for m, names in fitted])
     persona_value = clv.group_value(value, persona_of)
     prof = profiles.merge(persona_value.rename(columns={"group": "name"}), on="name", suffixes=("", "_clv"))
     prof = prof.sort_values("revenue_share", ascending=False).reset_index(drop=True)
     return PersonasResult(
         orders=len(orders), first_date=orders["order_date"].min(), end=end, rfm=table, scores=scores, segment_map=segment_map,
-        precedence=precedence, segments=segments, concentration=concentration, features=features, fit=fit, k_auto=k == "auto",
+        precedence=precedence, segments=segments, concentration=concentration, features=features, fit=fit, k_auto=k == "auto", stability=stability,
         profiles=prof, lift=lift, persona_of=persona_of, lifecycle_days=days, snapshots=snapshots, stage_counts=stage_counts,
         transitions=transitions, cohorts=cohort, btyd=btyd, value=value, total_value=clv.group_value(value).iloc[0],
         persona_value=persona_value, lifecycle_value=clv.group_value(value, table.set_index("customer_id")["lifecycle"]).set_index("group"),
-        new_customer_purchases=clv.expected_purchases_new_customer(bgnbd, horizon, interval),
-        bg_params=bg_params, gg_params=gg_params,
-        posterior=clv.posterior_draws(bgnbd, clv.BGNBD_PARAMS).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
+        new_customer_purchases=clv.expected_purchases_new_customer(model, horizon, interval),
+        bg_params=bg_params, gg_params=gg_params, purchase_model=chosen, purchase_params=purchase_params,
+        independence=clv.frequency_spend_check(btyd),
+        posterior=clv.posterior_draws(model, chosen_params).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
         diagnostics=diag, method=method, settings=settings, interval=interval, horizon=horizon, time_unit=time_unit,
+        discount_rate=discount_rate, margin=margin,
         has_customers=customers is not None, smoke=smoke, currency=currency,
     )

@@ -121,6 +121,50 @@ def _fit_personas(features, k, k_range, method, seed, silhouette_sample) -> Pers
     return PersonaFit(labels, best, method, scores, centers, list(features.columns))
 
 
+def bootstrap_stability(
+    features: pd.DataFrame,
+    fit: PersonaFit,
+    n_boot: int = 10,
+    seed: int = 0,
+    n_threads: int | None = 1,
+) -> np.ndarray:
+    """Adjusted Rand index between the personas and refits on bootstrap resamples, one value per resample.
+
+    Each resample draws customers with replacement, refits the same method with the same k on it and
+    assigns every customer to the refit's clusters; the ARI compares that assignment with ``fit.labels``
+    (1 = the same partition, 0 = no better than chance). Empty with ``n_boot`` 0 or fewer than 2k customers.
+    """
+    import sklearn.cluster  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n_threads):
+        return _bootstrap_stability(features, fit, n_boot, seed)
+
+
+def _bootstrap_stability(features, fit, n_boot, seed) -> np.ndarray:
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+    from sklearn.mixture import GaussianMixture
+    from sklearn.preprocessing import StandardScaler
+
+    X = StandardScaler().fit_transform(features.to_numpy(float))
+    n = len(X)
+    if n_boot <= 0 or n < 2 * fit.k:
+        return np.array([])
+    rng = np.random.default_rng(seed)
+    reference = fit.labels.reindex(features.index).to_numpy()
+    out = []
+    for b in range(n_boot):
+        idx = rng.integers(0, n, n)
+        if fit.method == "kmeans":
+            model = KMeans(n_clusters=fit.k, n_init=10, random_state=seed + b + 1).fit(X[idx])
+        else:
+            model = GaussianMixture(n_components=fit.k, covariance_type="full", reg_covar=1e-3, n_init=3,
+                                    random_state=seed + b + 1).fit(X[idx])
+        out.append(adjusted_rand_score(reference, model.predict(X)))
+    return np.asarray(out, dtype=float)
+
+
 #: Suggested action per persona archetype (override with the notebook's ``persona_actions``).
 DEFAULT_ACTIONS: dict[str, str] = {
     "champions": "Reward and retain: VIP perks, early access, referral incentives; never discount-train them.",

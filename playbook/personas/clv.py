@@ -14,8 +14,64 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook.personas.summary import unit_days
+
+#: The CLV horizon is cut into at most this many steps for discounting.
+DISCOUNT_STEPS = 26
+
 BGNBD_PARAMS: tuple[str, ...] = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMS: tuple[str, ...] = ("p", "q", "v")
+
+#: The purchase (repeat-buying and dropout) models: key → (PyMC-Marketing class, parameters, label).
+PURCHASE_MODELS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "bgnbd": ("BetaGeoModel", BGNBD_PARAMS, "BG/NBD"),
+    "mbgnbd": ("ModifiedBetaGeoModel", BGNBD_PARAMS, "MBG/NBD"),
+    "pareto": ("ParetoNBDModel", ("r", "alpha", "s", "beta"), "Pareto/NBD"),
+}
+#: Models in which a customer can drop out before any repeat purchase, so that a one-time buyer's P(alive)
+#: falls with silence. BG/NBD lets customers drop out only after a repeat purchase: its P(alive) of a
+#: one-time buyer is 1 however long the silence, so under it their status is unknown.
+ONE_TIME_DROPOUT: dict[str, bool] = {"bgnbd": False, "mbgnbd": True, "pareto": True}
+
+
+#: The Gamma-Gamma model assumes spend per purchase is independent of purchase frequency. The check passes when the
+#: Pearson correlation of frequency and average spend among repeat customers is below this in absolute value
+#: (a weak correlation by Cohen's 1988 scale; Fader & Hardie's CDNOW example has about 0.11).
+GG_CORRELATION_MAX = 0.3
+
+
+@dataclass(frozen=True)
+class IndependenceCheck:
+    """The Gamma-Gamma independence check: Pearson correlation of frequency and average spend over repeat customers."""
+
+    correlation: float  # NaN with fewer than 3 repeat customers or no spread
+    customers: int  # repeat customers it was computed on
+    threshold: float = GG_CORRELATION_MAX
+
+    @property
+    def ok(self) -> bool | None:
+        """True below the threshold, False at or above it, None when it cannot be computed."""
+        return None if not np.isfinite(self.correlation) else bool(abs(self.correlation) < self.threshold)
+
+
+def frequency_spend_check(summary: pd.DataFrame, threshold: float = GG_CORRELATION_MAX) -> IndependenceCheck:
+    """Pearson correlation of ``frequency`` (repeat purchases) and ``monetary_value`` (average repeat spend) over the
+    repeat customers of a customer summary, in the summary's units, and whether it is below ``threshold``."""
+    rep = summary.loc[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    f, m = rep["frequency"].to_numpy(float), rep["monetary_value"].to_numpy(float)
+    corr = float(np.corrcoef(f, m)[0, 1]) if len(rep) >= 3 and f.std() > 0 and m.std() > 0 else float("nan")
+    return IndependenceCheck(corr, len(rep), threshold)
+
+
+def model_label(key: str) -> str:
+    """``'BG/NBD'``, ``'MBG/NBD'`` or ``'Pareto/NBD'``."""
+    return PURCHASE_MODELS[check_purchase_model(key)][2]
+
+
+def check_purchase_model(key: str) -> str:
+    if key not in PURCHASE_MODELS:
+        raise ValueError(f"purchase_model must be one of {', '.join(PURCHASE_MODELS)} (or auto), got {key!r}")
+    return key
 
 
 # --------------------------------------------------------------------------- fitting
@@ -36,6 +92,13 @@ def default_bgnbd_priors() -> dict:
         "phi_dropout": Prior("Uniform", lower=0, upper=1),
         "kappa_dropout": Prior("Pareto", alpha=1, m=1),
     }
+
+
+def default_pareto_priors() -> dict:
+    """Flat priors on (0, ∞) for the Pareto/NBD r, α (purchase rate) and s, β (dropout rate); α and β are time scales."""
+    from pymc_extras.prior import Prior
+
+    return {k: Prior("HalfFlat") for k in ("r", "alpha", "s", "beta")}
 
 
 def default_gamma_gamma_priors() -> dict:
@@ -86,6 +149,27 @@ def fit_bgnbd(
     config = {**default_bgnbd_priors(), **dict(model_config or {})}
     data = summary[["customer_id", "frequency", "recency", "T"]].reset_index(drop=True)
     return _fit(BetaGeoModel(model_config=config), data, method, draws, tune, chains, seed, target_accept)
+
+
+def fit_purchase_model(
+    summary: pd.DataFrame,
+    model: str = "bgnbd",
+    method: str = "mcmc",
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    seed: int = 0,
+    model_config: Mapping[str, Any] | None = None,
+    target_accept: float = 0.9,
+):
+    """A fitted PyMC-Marketing purchase model (``"bgnbd"``, ``"mbgnbd"`` or ``"pareto"``) on ``customer_id, frequency, recency, T``."""
+    import pymc_marketing.clv as pmc
+
+    cls_name = PURCHASE_MODELS[check_purchase_model(model)][0]
+    priors = default_pareto_priors() if model == "pareto" else default_bgnbd_priors()
+    config = {**priors, **dict(model_config or {})}
+    data = summary[["customer_id", "frequency", "recency", "T"]].reset_index(drop=True)
+    return _fit(getattr(pmc, cls_name)(model_config=config), data, method, draws, tune, chains, seed, target_accept)
 
 
 def fit_gamma_gamma(
@@ -192,14 +276,30 @@ def predict_customer_value(
     interval_prob: float = 0.94,
     max_draws: int = 400,
     chunk_size: int = 20_000,
+    one_time_unknown: bool = False,
+    discount_rate: float = 0.0,
+    margin: float = 1.0,
+    discount_steps: int = DISCOUNT_STEPS,
 ) -> CustomerValue:
     """P(alive), expected purchases and spend, and CLV over ``horizon`` periods per customer, with credible intervals.
 
-    CLV (currency units, undiscounted) = expected purchases in the next ``horizon`` periods ×
-    expected spend per purchase, computed per posterior draw (the two models' draws are paired
-    by position, thinned to at most ``max_draws``). Intervals are equal-tailed at
-    ``interval_prob``. Customers are processed in chunks so memory stays bounded.
+    ``bgnbd`` is any fitted purchase model (BG/NBD, MBG/NBD, Pareto/NBD). With ``one_time_unknown``
+    (a model in which one-time buyers cannot drop out: BG/NBD) the P(alive) columns of customers
+    without a repeat purchase are left empty (NaN): their status is unknown, not certain.
+
+    CLV (currency units) = ``margin`` × expected spend per purchase × the expected purchases in
+    the next ``horizon`` periods, each discounted at the annual ``discount_rate``: the horizon is cut
+    into at most ``discount_steps`` equal steps, and a step's expected purchases (the growth of the
+    cumulative expectation over it) are discounted by (1 + rate)^−(years to the step's midpoint).
+    With rate 0 and margin 1 it is the undiscounted expected revenue. Computed per posterior draw
+    (the two models' draws are paired by position, thinned to at most ``max_draws``). Intervals are
+    equal-tailed at ``interval_prob``. Customers are processed in chunks so memory stays bounded.
     """
+    if not 0 <= discount_rate < 1 or not 0 < margin <= 1:
+        raise ValueError(f"discount_rate must be in [0, 1) and margin in (0, 1], got {discount_rate!r} and {margin!r}")
+    per_year = 365.25 / unit_days(time_unit)
+    steps = np.linspace(0.0, float(horizon), max(1, min(int(np.ceil(horizon)), discount_steps)) + 1)
+    factors = (1.0 + discount_rate) ** (-((steps[:-1] + steps[1:]) / 2) / per_year)
     data = summary[["customer_id", "frequency", "recency", "T", "monetary_value"]].reset_index(drop=True)
     n_bg = bgnbd.fit_result.sizes.get("chain", 1) * bgnbd.fit_result.sizes.get("draw", 1)
     n_gg = gamma_gamma.fit_result.sizes.get("chain", 1) * gamma_gamma.fit_result.sizes.get("draw", 1)
@@ -213,7 +313,13 @@ def predict_customer_value(
         alive = _flat(bgnbd.expected_probability_alive(data=chunk))[idx_bg]
         purchases = _flat(bgnbd.expected_purchases(data=chunk, future_t=horizon))[idx_bg]
         spend = _flat(gamma_gamma.expected_customer_spend(data=chunk))[idx_gg]
-        clv = purchases * spend
+        if discount_rate > 0:
+            cumulative = [np.zeros_like(purchases)] + [
+                _flat(bgnbd.expected_purchases(data=chunk, future_t=float(t)))[idx_bg] for t in steps[1:-1]] + [purchases]
+            discounted = sum(f * (b - a) for f, a, b in zip(factors, cumulative[:-1], cumulative[1:]))
+        else:
+            discounted = purchases
+        clv = margin * discounted * spend
         a_q, p_q, c_q = (np.quantile(x, qs, axis=0) for x in (alive, purchases, clv))
         parts.append(
             pd.DataFrame(
@@ -233,8 +339,11 @@ def predict_customer_value(
             )
         )
         draws.append(clv)
+    customers = pd.concat(parts, ignore_index=True)
+    if one_time_unknown:
+        customers.loc[data["frequency"].to_numpy() == 0, ["p_alive", "p_alive_low", "p_alive_high"]] = np.nan
     return CustomerValue(
-        customers=pd.concat(parts, ignore_index=True),
+        customers=customers,
         clv_draws=np.concatenate(draws, axis=1),
         horizon=float(horizon),
         time_unit=time_unit,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from playbook import fmt, mcmc
-from playbook.personas import rfm
+from playbook.personas import clv, rfm
 from playbook.report import Tile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Silhouette at or above which clusters count as reasonably separated (Kaufman & Rousseeuw 1990: 0.51–0.70
 #: reasonable, 0.26–0.50 weak, ≤ 0.25 no substantial structure); below it the report calls the personas weak.
 SILHOUETTE_REASONABLE = 0.5
+#: Mean adjusted Rand index between the personas and bootstrap refits at or above which they count as stable
+#: (Hennig 2007 reads bootstrap similarities below 0.6 as dissolved clusters and above 0.75 as valid, stable ones).
+STABILITY_REASONABLE = 0.75
 #: Share of the future value held by the top 20 % of customers by expected value (the concentration card).
 TOP_SHARE = 0.2
 #: Months after acquisition the cohort card reports (second and seventh month, and revenue after a year).
@@ -52,6 +55,17 @@ def horizon_text(r: PersonasResult) -> str:
     return f"the next {fmt.plural(r.horizon, r.unit_name[:-1])}"
 
 
+def value_kind(r: PersonasResult) -> str:
+    """``'margin'`` when a margin below 100 % is set, else ``'revenue'`` (CLV then counts revenue, not profit)."""
+    return "margin" if r.margin < 1 else "revenue"
+
+
+def discount_text(r: PersonasResult) -> str:
+    """``'discounted at 10% a year'`` or ``'undiscounted'``."""
+    return f"discounted at {fmt.pct(r.discount_rate, 0 if round(r.discount_rate * 100, 6).is_integer() else 1)} a year" \
+        if r.discount_rate > 0 else "undiscounted"
+
+
 def _share(x) -> str:
     return fmt.pct(x, 0)
 
@@ -64,10 +78,35 @@ def chosen_silhouette(r: PersonasResult) -> float:
     return float(scores.loc[r.fit.k, "silhouette"]) if r.fit.k in scores.index else float("nan")
 
 
-def personas_weak(r: PersonasResult) -> bool:
-    """The clusters are weakly separated: silhouette below :data:`SILHOUETTE_REASONABLE` (or undefined)."""
+def separated(r: PersonasResult) -> bool:
     s = chosen_silhouette(r)
-    return not (np.isfinite(s) and s >= SILHOUETTE_REASONABLE)
+    return bool(np.isfinite(s) and s >= SILHOUETTE_REASONABLE)
+
+
+def stable(r: PersonasResult) -> bool | None:
+    """Mean bootstrap ARI at or above :data:`STABILITY_REASONABLE` (``None`` when not computed)."""
+    return None if r.stability_ari is None else bool(r.stability_ari >= STABILITY_REASONABLE)
+
+
+def personas_weak(r: PersonasResult) -> bool:
+    """The personas are weak: silhouette below :data:`SILHOUETTE_REASONABLE` (or undefined), or unstable under
+    bootstrap resampling (mean ARI below :data:`STABILITY_REASONABLE`)."""
+    return not separated(r) or stable(r) is False
+
+
+def k_rule(r: PersonasResult) -> str:
+    """The rule that set the number of personas."""
+    if not r.k_auto:
+        return "set by the analyst (n_personas)"
+    return "highest silhouette among the k tried" if r.fit.method == "kmeans" else "lowest BIC among the k tried"
+
+
+def strength_text(r: PersonasResult) -> str:
+    """``'silhouette 0.26; bootstrap stability (ARI) 0.81'``."""
+    out = f"silhouette {fmt.ratio(chosen_silhouette(r))}"
+    if r.stability_ari is not None:
+        out += f", bootstrap stability {fmt.ratio(r.stability_ari)} (adjusted Rand index over {fmt.plural(len(r.stability), 'resample')})"
+    return out
 
 
 # --------------------------------------------------------------------------- summary
@@ -86,8 +125,10 @@ def findings(r: PersonasResult) -> list[str]:
         f"{fmt.count(r.customers)} customers placed {fmt.count(r.orders)} orders worth {_money(r, r.revenue)} between "
         f"{fmt.date(r.first_date, 'day')} and {fmt.date(r.end, 'day')}. Revenue is concentrated: the top 20% of customers "
         f"brought {_share(c.top_20_share)} of it (Gini {fmt.ratio(c.gini)}).",
-        f"Existing customers are expected to bring {_money(r, r.total_value['clv_mean'])} over {horizon_text(r)} "
-        f"({_label(r)} {fmt.interval(r.total_value['clv_low'], r.total_value['clv_high'], fmt.money, currency=r.currency)}); "
+        f"Existing customers are expected to bring {_money(r, r.total_value['clv_mean'])} of {value_kind(r)} over {horizon_text(r)}, "
+        f"{discount_text(r)} "
+        f"({_label(r)} {fmt.interval(r.total_value['clv_low'], r.total_value['clv_high'], fmt.money, currency=r.currency)})"
+        f"{spend_caveat(r)}; "
         f"{_b(top['name'])} alone hold {_share(top['clv_mean'] / r.total_value['clv_mean'])} of that.",
     ]
     persona_lines = "".join(_persona_line(r, row) for _, row in r.profiles.iterrows())
@@ -100,11 +141,15 @@ def findings(r: PersonasResult) -> list[str]:
     if arv is not None:
         d = r.lifecycle_days
         at_risk = r.at_risk
-        med = r.activation().loc[lambda a: a["lifecycle"] == "at_risk", "p_alive"].median()
+        p = r.activation().loc[lambda a: a["lifecycle"] == "at_risk", "p_alive"]
+        alive = (f"with a median P(alive) of {fmt.prob(p.median())}" if p.notna().any()
+                 else "P(alive) unknown (all of them bought once, and the purchase model cannot tell)")
+        if p.notna().any() and p.isna().any():
+            alive += f" among the {fmt.count(p.notna().sum())} with a repeat purchase"
         out.append(
             f"{fmt.count(len(at_risk))} customers ({_share(len(at_risk) / r.customers)}) are at risk: silent for {d['at_risk']}–"
             f"{d['dormant']} days. They have spent {_money(r, at_risk['monetary'].sum())} so far; the value at stake is their "
-            f"expected {_value(r, arv)} over {horizon_text(r)}, with a median P(alive) of {fmt.prob(med)}."
+            f"expected {_value(r, arv)} over {horizon_text(r)}, {alive}."
         )
     else:
         out.append(f"No customer is at risk (silent for {r.lifecycle_days['at_risk']}–{r.lifecycle_days['dormant']} days).")
@@ -118,7 +163,7 @@ def tiles(r: PersonasResult) -> list[Tile]:
     out = [
         Tile("Customers", fmt.number(r.customers), f"{fmt.number(r.orders)} orders"),
         Tile("Revenue from top 20%", _share(c.top_20_share), f"Gini {fmt.ratio(c.gini)}"),
-        Tile(f"Expected value, {horizon_text(r)[4:]}", _money(r, tv["clv_mean"]), ci),
+        Tile(f"Expected value, {horizon_text(r)[4:]}", _money(r, tv["clv_mean"]), ci, tone="warn" if r.independence.ok is False else ""),
         Tile("Customers at risk", fmt.number(len(r.at_risk)), f"{_share(len(r.at_risk) / r.customers)} of customers",
              tone="warn" if len(r.at_risk) else ""),
     ]
@@ -129,17 +174,44 @@ def tiles(r: PersonasResult) -> list[Tile]:
     return out
 
 
+def spend_caveat(r: PersonasResult) -> str:
+    """``''`` when the Gamma-Gamma check passes; otherwise the caveat every CLV figure carries."""
+    ok = r.independence.ok
+    if ok is None:
+        return " (spend model unchecked: too few repeat customers to test that spend is independent of frequency)"
+    return "" if ok else " (spend-based, and biased: frequent buyers spend differently per order, see the Gamma-Gamma check)"
+
+
+def independence_sentence(r: PersonasResult) -> str:
+    """The Gamma-Gamma check: the correlation, its threshold and what it means for CLV."""
+    c = r.independence
+    if c.ok is None:
+        return (f"The spend model's assumption (spend per order independent of how often a customer buys) could not be checked: "
+                f"{fmt.plural(c.customers, 'repeat customer')} with spend.")
+    head = (f"Among the {fmt.count(c.customers)} repeat customers, purchase frequency and average spend per order correlate at "
+            f"{fmt.ratio(c.correlation)} (Pearson)")
+    if c.ok:
+        return head + f", below the {fmt.ratio(c.threshold)} threshold: the Gamma-Gamma spend model's independence assumption holds."
+    return (head + f", at or above the {fmt.ratio(c.threshold)} threshold: the Gamma-Gamma spend model assumes they are independent, "
+            "so spend-based CLV is biased and every CLV figure in this report carries that caveat.")
+
+
 def banners(r: PersonasResult) -> list[tuple[str, str]]:
-    """(text, level) banners: smoke run, no customers file, weak personas."""
+    """(text, level) banners: smoke run, no customers file, weak personas, the Gamma-Gamma check failed."""
     out = []
     if r.smoke:
         out.append((f"Smoke run: the CLV models ran {mcmc_describe(r)}, so intervals are rough. Run without smoke for the report.",
                     "warning"))
+    if r.margin >= 1:
+        out.append(("No margin set (margin = 100%): CLV and value at stake count revenue, not profit. Set margin to the share "
+                    "of revenue kept after the cost of serving an order.", "info"))
     if not r.has_customers:
         out.append(("No customers.csv: personas are formed from orders alone (as always) and described without demographics.",
                     "info"))
     if personas_weak(r):
         out.append((k_sentence(r) + " The RFM segments, a fixed rule, lead; read the personas as rough groupings.", "warning"))
+    if r.independence.ok is False:
+        out.append((independence_sentence(r), "warning"))
     return out
 
 
@@ -228,14 +300,19 @@ def segment_map_caption(r: PersonasResult) -> str:
 
 
 def k_sentence(r: PersonasResult) -> str:
-    """How many personas, how they were chosen, and how well they separate (the silhouette rule)."""
-    s = chosen_silhouette(r)
+    """How many personas, by which rule, and how strong they are (the silhouette and stability rules)."""
     how = "chosen by the best silhouette among those tried" if r.k_auto and r.fit.method == "kmeans" else (
         "chosen by the lowest BIC among those tried" if r.k_auto else "set by the analyst")
-    if personas_weak(r):
-        return (f"The {fmt.plural(r.fit.k, 'persona')} ({how}) are weakly separated: silhouette {fmt.ratio(s)}, below the "
-                f"{fmt.ratio(SILHOUETTE_REASONABLE)} of a reasonable structure.")
-    return f"The data support {fmt.plural(r.fit.k, 'persona')} ({how}; silhouette {fmt.ratio(s)})."
+    s = chosen_silhouette(r)
+    if not personas_weak(r):
+        return f"The data support {fmt.plural(r.fit.k, 'persona')} ({how}; {strength_text(r)})."
+    reasons = []
+    if not separated(r):
+        reasons.append(f"weakly separated (silhouette {fmt.ratio(s)}, below the {fmt.ratio(SILHOUETTE_REASONABLE)} of a reasonable structure)")
+    if stable(r) is False:
+        reasons.append(f"unstable (bootstrap refits agree with them at an adjusted Rand index of {fmt.ratio(r.stability_ari)}, "
+                       f"below {fmt.ratio(STABILITY_REASONABLE)})")
+    return f"The {fmt.plural(r.fit.k, 'persona')} ({how}) are {fmt.join(reasons)}."
 
 
 def k_title(r: PersonasResult) -> str:
@@ -356,12 +433,25 @@ def snapshot_labels(r: PersonasResult) -> tuple[str, str]:
 # --------------------------------------------------------------------------- cohorts
 
 
+def partial_month_sentence(r: PersonasResult) -> str:
+    """``''`` when the data end on a month's last day; else what was done with the partial last month."""
+    c = r.cohorts
+    if c.partial_month is None:
+        return ""
+    month = fmt.date(c.partial_month.to_timestamp(), "month")
+    days = f"{fmt.plural(c.partial_days, 'day')} of {c.partial_month.days_in_month}"
+    if not c.partial_left_out:
+        return f" The data hold one month only, {month}, and only {days} of it: every share here is from a partial month."
+    joined = f", and its {fmt.plural(c.partial_cohort, 'new customer')} with it" if c.partial_cohort else ""
+    return f" The last month, {month}, is in the data for {days} only, so it is left out{joined}."
+
+
 def retention_sentence(r: PersonasResult) -> str:
     m1, m6 = (r.month_retention(m) for m in RETENTION_MONTHS)
     if not len(m1):
-        return "No cohort has been observed for a second month yet."
+        return "No cohort has been observed for a second month yet." + partial_month_sentence(r)
     return (f"On average {_share(m1.mean())} of a month's new customers order again in their second month"
-            + (f" and {_share(m6.mean())} in their seventh." if len(m6) else "."))
+            + (f" and {_share(m6.mean())} in their seventh." if len(m6) else ".") + partial_month_sentence(r))
 
 
 def retention_title(r: PersonasResult) -> str:
@@ -386,7 +476,7 @@ def clv_persona_sentence(r: PersonasResult) -> str:
     pv = r.persona_value
     best = pv.sort_values("clv_per_customer", ascending=False).iloc[0]
     return (f"{_b(best['group'])} are worth most per head: {_money(r, best['clv_per_customer'])} expected per customer over "
-            f"{horizon_text(r)}, {_value(r, best)} in total.")
+            f"{horizon_text(r)}, {_value(r, best)} in total{spend_caveat(r)}.")
 
 
 def clv_persona_title(r: PersonasResult) -> str:
@@ -395,7 +485,7 @@ def clv_persona_title(r: PersonasResult) -> str:
 
 
 def value_label(r: PersonasResult) -> str:
-    return f"expected revenue over {horizon_text(r)}"
+    return f"expected {value_kind(r)} over {horizon_text(r)} ({discount_text(r)})"
 
 
 def clv_table(r: PersonasResult) -> pd.DataFrame:
@@ -407,16 +497,48 @@ def clv_table(r: PersonasResult) -> pd.DataFrame:
 
 
 def p_alive_sentence(r: PersonasResult) -> str:
-    med = r.persona_p_alive()
-    low = med.idxmin()
-    return (f"{_b(low)} are the most likely to have left: median P(alive) {fmt.prob(med[low])}; across all customers it is "
-            f"{fmt.prob(r.value.customers['p_alive'].median())}.")
+    """The persona most likely to have left (lowest median P(alive) among customers of known status), then the one-time buyers."""
+    med = r.persona_p_alive().dropna()
+    if med.empty:
+        lead = "No customer has a known P(alive)."
+    else:
+        low = med.idxmin()
+        lead = (f"{_b(low)} are the most likely to have left: median P(alive) {fmt.prob(med[low])}; across all customers of known "
+                f"status it is {fmt.prob(r.value.customers['p_alive'].median())}.")
+    return lead + " " + one_time_sentence(r)
 
 
 def p_alive_title(r: PersonasResult) -> str:
-    med = r.persona_p_alive()
+    med = r.persona_p_alive().dropna()
+    if med.empty:
+        return "P(alive) by persona"
     low = med.idxmin()
     return f"{low}: median P(alive) {fmt.prob(med[low])}"
+
+
+def one_time_sentence(r: PersonasResult) -> str:
+    """What the purchase model can say about one-time buyers: a P(alive) that falls with silence, or nothing (unknown)."""
+    one = r.one_time
+    label = clv.model_label(r.purchase_model)
+    if not len(one):
+        return "Every customer has bought more than once."
+    if r.one_time_unknown:
+        return (f"{label} lets a customer drop out only after a repeat purchase, so it cannot tell whether the "
+                f"{fmt.count(len(one))} one-time buyers are still there: their status is unknown, and they are left out of the "
+                f"alive and gone counts and of personas.csv's p_alive.")
+    return (f"{label} lets a one-time buyer drop out after the first purchase, so their P(alive) falls with silence: the "
+            f"{fmt.count(len(one))} one-time buyers have a median P(alive) of {fmt.prob(one['p_alive'].median())} (highest "
+            f"{fmt.prob(one['p_alive'].max())}).")
+
+
+def status_sentence(r: PersonasResult) -> str:
+    """Customers probably alive, probably gone and of unknown status, by the ALIVE_AT rule."""
+    from playbook.personas import ALIVE_AT
+
+    c = r.status_counts()
+    text = (f"{fmt.count(c['alive'])} customers are probably still active (P(alive) ≥ {fmt.pct(ALIVE_AT, 0)}) and "
+            f"{fmt.count(c['gone'])} have probably left")
+    return text + (f"; {fmt.count(c['unknown'])} are of unknown status." if c["unknown"] else ".")
 
 
 def top_value_share(r: PersonasResult) -> float:
@@ -451,13 +573,24 @@ def health(r: PersonasResult) -> tuple[str, str]:
 
 
 def posterior_sentence(r: PersonasResult) -> str:
-    p = r.bg_params.set_index("parameter")["mean"]
-    return (f"Posterior of the purchase model: mean purchase rate r/α = {fmt.ratio(p['r'] / p['alpha'], 3)} per "
-            f"{r.unit_name[:-1]}, mean dropout probability a/(a+b) = {fmt.ratio(p['a'] / (p['a'] + p['b']))} after each repeat purchase.")
+    p = r.purchase_params.set_index("parameter")["mean"]
+    head = f"Posterior of the purchase model ({clv.model_label(r.purchase_model)}): mean purchase rate r/α = {fmt.ratio(p['r'] / p['alpha'], 3)} per {r.unit_name[:-1]}, "
+    if r.purchase_model == "pareto":
+        return head + f"mean dropout rate s/β = {fmt.ratio(p['s'] / p['beta'], 4)} per {r.unit_name[:-1]}."
+    when = "after each repeat purchase" if r.purchase_model == "bgnbd" else "after each purchase, the first included"
+    return head + f"mean dropout probability a/(a+b) = {fmt.ratio(p['a'] / (p['a'] + p['b']))} {when}."
+
+
+def posterior_title(r: PersonasResult) -> str:
+    names = ", ".join(clv.PURCHASE_MODELS[r.purchase_model][1])
+    return f"Posterior draws of the {clv.model_label(r.purchase_model)} ({names}) and Gamma-Gamma (p, q, v) parameters"
 
 
 def parameter_table(r: PersonasResult) -> pd.DataFrame:
-    params = pd.concat([r.bg_params.assign(model="BG/NBD"), r.gg_params.assign(model="Gamma-Gamma")])
+    parts = [r.bg_params.assign(model="BG/NBD")]
+    if r.purchase_model != "bgnbd":
+        parts.append(r.purchase_params.assign(model=clv.model_label(r.purchase_model)))
+    params = pd.concat(parts + [r.gg_params.assign(model="Gamma-Gamma")])
     g = lambda d: (lambda x: fmt.MISSING if fmt.is_missing(x) else f"{x:.{d}g}")  # noqa: E731
     return pd.DataFrame({
         "model": params["model"], "parameter": params["parameter"], "mean": params["mean"].map(g(3)), "sd": params["sd"].map(g(2)),
@@ -484,9 +617,15 @@ def summary_caption(r: PersonasResult) -> str:
 def assumptions(r: PersonasResult) -> pd.DataFrame:
     """The rules and constants behind the report's sentences."""
     return pd.DataFrame([
-        ("Personas well separated", f"silhouette ≥ {fmt.ratio(SILHOUETTE_REASONABLE)} (Kaufman & Rousseeuw); below it, RFM segments lead"),
-        ("Number of personas", "best silhouette (k-means) or lowest BIC (Gaussian mixture) among the k tried, unless set"),
+        ("Personas strong", f"silhouette ≥ {fmt.ratio(SILHOUETTE_REASONABLE)} (Kaufman & Rousseeuw) and mean bootstrap ARI ≥ "
+                            f"{fmt.ratio(STABILITY_REASONABLE)} (Hennig); otherwise weak, and the RFM segments lead"),
+        ("Gamma-Gamma independence", f"|Pearson correlation of frequency and average spend| < {fmt.ratio(clv.GG_CORRELATION_MAX)} "
+                                     "among repeat customers; at or above it CLV is flagged as biased"),
+        ("Alive or gone", "probably alive at P(alive) ≥ 50%, probably gone below; one-time buyers of unknown status when the "
+                          "purchase model lets no one drop out before a repeat purchase (BG/NBD)"),
+        ("Number of personas", f"{k_rule(r)}; k-means or Gaussian mixture as set by persona_method"),
         ("Intervals", f"{fmt.interval_label(r.interval)} (equal-tailed over posterior draws; HDIs for parameters)"),
-        ("CLV horizon", horizon_text(r)[4:]),
+        ("CLV", f"{value_kind(r)} (margin {fmt.pct(r.margin, 0)} of revenue) over {horizon_text(r)[4:]}, {discount_text(r)}; "
+                "each step of the horizon discounted to its midpoint"),
         ("Lifecycle", thresholds_note(r)),
     ], columns=["rule", "value"])

@@ -328,7 +328,7 @@ def p_alive_by_group(customers: pd.DataFrame, groups: pd.Series, order: Sequence
     data = customers.assign(group=groups.reindex(customers["customer_id"]).to_numpy())
     colors = theme.color_map(order)
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(order) + 1.6))
-    vals = [data.loc[data["group"] == g, "p_alive"].to_numpy() for g in order]
+    vals = [data.loc[data["group"] == g, "p_alive"].dropna().to_numpy() for g in order]  # unknown status left out
     bp = ax.boxplot(vals, orientation="horizontal", patch_artist=True, widths=0.6, showfliers=False)
     for patch, g in zip(bp["boxes"], order):
         patch.set_facecolor(colors[g])
@@ -417,4 +417,4 @@ def clv_spread(r) -> Figure:
 
 
 def posterior(r) -> Figure:
-    return posterior_densities(r.posterior, "Posterior draws of the BG/NBD (r, α, a, b) and Gamma-Gamma (p, q, v) parameters")
+    return posterior_densities(r.posterior, narrative.posterior_title(r))

@@ -36,19 +36,31 @@ def customers(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": ids, "age": rng.integers(20, 70, len(ids)), "region": rng.choice(["north", "south"], len(ids))})
 
 
+MAP = mcmc.Settings(draws=1, tune=0, chains=1, sampler="pymc", seed=1)
+
+
 @functools.cache
-def base(with_customers: bool = True):
+def base(with_customers: bool = True, purchase_model: str = "auto"):
     """The analysis of :func:`orders` (MAP CLV fits; k-means with k from 2–4)."""
     frame = orders()
     return analyze(frame, customers(frame) if with_customers else None, method="map", k_range=range(2, 5),
-                   settings=mcmc.Settings(draws=1, tune=0, chains=1, sampler="pymc", seed=1), horizon=26)
+                   settings=MAP, horizon=26, purchase_model=purchase_model, margin=0.4, discount_rate=0.1)
 
 
-def with_silhouette(r, value: float):
-    """``r`` with the chosen k's silhouette set to ``value``."""
+def silent_one_timers(seed: int = 7) -> pd.DataFrame:
+    """Orders over four years in which every customer arrives in the first two months and most one-time buyers
+    have been silent for years (high dropout)."""
+    frame, _ = simulate_btyd_orders(500, r=0.6, alpha=5.0, a=2.0, b=2.0, p=4.0, q=6.0, v=100.0, days=4 * 365,
+                                    acquisition_days=60, seed=seed)
+    return frame
+
+
+def with_silhouette(r, value: float, stability: float | None = 0.9, resamples: int = 10):
+    """``r`` with the chosen k's silhouette set to ``value`` and every bootstrap ARI to ``stability`` (None: not computed)."""
     scores = r.fit.k_scores.copy()
     scores.loc[scores["k"] == r.fit.k, "silhouette"] = value
-    return replace(r, fit=replace(r.fit, k_scores=scores))
+    boots = np.array([]) if stability is None else np.full(resamples, stability)
+    return replace(r, fit=replace(r.fit, k_scores=scores), stability=boots)
 
 
 def variant(r=None, **changes):

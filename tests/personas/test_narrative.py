@@ -42,11 +42,32 @@ def test_silhouette_rule_calls_personas_weak_below_the_threshold(strong, weak):
     assert not narrative.personas_weak(with_silhouette(strong, narrative.SILHOUETTE_REASONABLE))
 
 
+def test_stability_rule(strong):
+    unstable = with_silhouette(strong, 0.62, stability=0.5)
+    assert narrative.personas_weak(unstable) and narrative.stable(unstable) is False
+    text = narrative.k_sentence(unstable)
+    assert "unstable (bootstrap refits agree with them at an adjusted Rand index of 0.50, below 0.75)" in text
+    assert "weakly separated" not in text
+    both = with_silhouette(strong, 0.2, stability=0.4)
+    assert "weakly separated (silhouette 0.20" in narrative.k_sentence(both) and " and unstable (" in narrative.k_sentence(both)
+    unknown = with_silhouette(strong, 0.62, stability=None)
+    assert narrative.stable(unknown) is None and not narrative.personas_weak(unknown)
+    assert "bootstrap" not in narrative.k_sentence(unknown)
+    assert narrative.stable(with_silhouette(strong, 0.62, stability=narrative.STABILITY_REASONABLE)) is True
+
+
+def test_k_rule(strong):
+    assert narrative.k_rule(strong) == "highest silhouette among the k tried"
+    assert narrative.k_rule(variant(strong, k_auto=False)) == "set by the analyst (n_personas)"
+    assert narrative.k_rule(variant(strong, fit=factory.replace(strong.fit, method="gmm"))) == "lowest BIC among the k tried"
+
+
 def test_k_sentence_states_rule_and_strength(strong, weak):
     assert narrative.k_sentence(strong).startswith(f"The data support {strong.fit.k} personas (chosen by the best silhouette")
-    assert "silhouette 0.62" in narrative.k_sentence(strong)
+    assert "silhouette 0.62, bootstrap stability 0.90 (adjusted Rand index over 10 resamples)" in narrative.k_sentence(strong)
     text = narrative.k_sentence(weak)
-    assert "weakly separated: silhouette 0.26, below the 0.50" in text and "data support" not in text
+    assert "weakly separated (silhouette 0.26, below the 0.50 of a reasonable structure)" in text and "data support" not in text
+    assert "unstable" not in text
     assert "set by the analyst" in narrative.k_sentence(variant(strong, k_auto=False))
     gmm = variant(strong, fit=factory.replace(strong.fit, method="gmm"))
     assert "lowest BIC" in narrative.k_sentence(gmm)
@@ -246,10 +267,120 @@ def test_health_banner(strong, diag, level, needle):
 def test_appendix_tables(strong):
     assert list(narrative.segment_map_table(strong)["segment"])[0] == "Champions"
     assert "precedence: last match wins" in narrative.segment_map_caption(strong)
-    assert list(narrative.parameter_table(strong)["parameter"]) == ["r", "alpha", "a", "b", "p", "q", "v"]
+    table = narrative.parameter_table(strong)
+    assert list(table["parameter"]) == ["r", "alpha", "a", "b"] * 2 + ["p", "q", "v"]
+    assert list(table["model"].unique()) == ["BG/NBD", "MBG/NBD", "Gamma-Gamma"]
+    assert list(narrative.parameter_table(factory.base(purchase_model="bgnbd"))["model"].unique()) == ["BG/NBD", "Gamma-Gamma"]
     assert "90% HDIs" in narrative.parameter_caption(strong)
     a = narrative.assumptions(strong)
-    assert "silhouette ≥ 0.50" in a.set_index("rule").loc["Personas well separated", "value"]
+    assert "silhouette ≥ 0.50" in a.set_index("rule").loc["Personas strong", "value"]
+    assert "mean bootstrap ARI ≥ 0.75" in a.set_index("rule").loc["Personas strong", "value"]
     assert narrative.summary_caption(strong) == "Customer summary for the CLV models (durations in weeks)"
     assert np.isfinite(narrative.posterior_sentence(strong).count("r/α"))
     assert isinstance(narrative.k_scores_table(strong), pd.DataFrame)
+
+
+# --------------------------------------------------------------------------- one-time buyers
+
+
+def test_one_time_buyers_have_a_p_alive_under_mbgnbd(strong):
+    assert strong.purchase_model == "mbgnbd" and not strong.one_time_unknown
+    text = narrative.one_time_sentence(strong)
+    assert text.startswith("MBG/NBD lets a one-time buyer drop out after the first purchase")
+    assert f"the {len(strong.one_time):,} one-time buyers have a median P(alive)" in text
+    assert "dropout probability a/(a+b)" in narrative.posterior_sentence(strong) and "the first included" in narrative.posterior_sentence(strong)
+
+
+def test_one_time_buyers_are_unknown_under_bgnbd():
+    bg = factory.base(purchase_model="bgnbd")
+    assert bg.one_time_unknown
+    assert narrative.one_time_sentence(bg).startswith("BG/NBD lets a customer drop out only after a repeat purchase")
+    assert "status is unknown" in narrative.p_alive_sentence(bg)
+    counts = bg.status_counts()
+    assert counts["unknown"] == len(bg.one_time) > 0
+    assert narrative.status_sentence(bg).endswith(f"{counts['unknown']:,} are of unknown status.")
+    assert "after each repeat purchase" in narrative.posterior_sentence(bg)
+
+
+def test_status_sentence_without_unknowns(strong):
+    c = strong.status_counts()
+    assert c["unknown"] == 0 and c["alive"] + c["gone"] == strong.customers
+    assert narrative.status_sentence(strong).endswith("have probably left.")
+
+
+def test_every_customer_a_repeat_buyer(strong):
+    none = variant(strong, btyd=strong.btyd.assign(frequency=1))
+    assert narrative.one_time_sentence(none) == "Every customer has bought more than once."
+
+
+def test_at_risk_finding_when_all_at_risk_customers_are_of_unknown_status(strong):
+    v = strong.value
+    at_risk_ids = set(strong.at_risk["customer_id"])
+    customers = v.customers.assign(p_alive=v.customers["p_alive"].where(~v.customers["customer_id"].isin(at_risk_ids)))
+    r = variant(strong, value=factory.replace(v, customers=customers))
+    assert "P(alive) unknown" in narrative.findings(r)[-1]
+    some = v.customers.assign(p_alive=v.customers["p_alive"].where(v.customers.index % 2 == 0))
+    r2 = variant(strong, value=factory.replace(v, customers=some))
+    assert "among the" in narrative.findings(r2)[-1] and "with a repeat purchase" in narrative.findings(r2)[-1]
+
+
+# --------------------------------------------------------------------------- the Gamma-Gamma check
+
+
+def _independence(r, corr, n=300):
+    return variant(r, independence=factory.replace(r.independence, correlation=corr, customers=n))
+
+
+def test_gamma_gamma_check_passed_adds_no_caveat(strong):
+    ok = _independence(strong, 0.1)
+    assert narrative.spend_caveat(ok) == ""
+    assert narrative.independence_sentence(ok).endswith("independence assumption holds.")
+    assert not any("Gamma-Gamma" in t for t, _ in narrative.banners(ok))
+    assert narrative.tiles(ok)[2].tone == ""
+
+
+def test_gamma_gamma_check_failed_warns_and_every_clv_figure_carries_the_caveat(strong):
+    bad = _independence(strong, 0.44)
+    assert "correlate at 0.44 (Pearson), at or above the 0.30 threshold" in narrative.independence_sentence(bad)
+    assert any("spend-based CLV is biased" in t and lvl == "warning" for t, lvl in narrative.banners(bad))
+    assert "biased" in narrative.findings(bad)[1] and "biased" in narrative.clv_persona_sentence(bad)
+    assert narrative.tiles(bad)[2].tone == "warn"
+    assert "biased" in narrative.findings(_independence(strong, -0.5))[1]  # a negative correlation breaks it too
+
+
+def test_gamma_gamma_check_impossible(strong):
+    none = _independence(strong, float("nan"), n=2)
+    assert "could not be checked: 2 repeat customers" in narrative.independence_sentence(none)
+    assert "unchecked" in narrative.spend_caveat(none)
+
+
+# --------------------------------------------------------------------------- CLV in finance terms
+
+
+def test_clv_is_discounted_margin_in_words(strong):
+    assert narrative.value_kind(strong) == "margin" and narrative.discount_text(strong) == "discounted at 10% a year"
+    assert "of margin over the next 26 weeks, discounted at 10% a year" in narrative.findings(strong)[1]
+    assert narrative.value_label(strong) == "expected margin over the next 26 weeks (discounted at 10% a year)"
+    plain = variant(strong, margin=1.0, discount_rate=0.0)
+    assert narrative.value_kind(plain) == "revenue" and narrative.discount_text(plain) == "undiscounted"
+    assert any(t.startswith("No margin set (margin = 100%)") and lvl == "info" for t, lvl in narrative.banners(plain))
+    assert not any(t.startswith("No margin set") for t, _ in narrative.banners(strong))
+    assert narrative.discount_text(variant(strong, discount_rate=0.075)) == "discounted at 7.5% a year"
+
+
+# --------------------------------------------------------------------------- the partial last cohort month
+
+
+def test_partial_month_sentence_branches(strong):
+    c = strong.cohorts
+    whole = variant(strong, cohorts=factory.replace(c, partial_month=None, partial_days=0, partial_cohort=0, partial_left_out=False))
+    assert narrative.partial_month_sentence(whole) == ""
+    left = variant(strong, cohorts=factory.replace(c, partial_month=pd.Period("2025-12", "M"), partial_days=28, partial_cohort=40,
+                                                   partial_left_out=True))
+    assert narrative.retention_sentence(left).endswith(
+        " The last month, Dec 2025, is in the data for 28 days of 31 only, so it is left out, and its 40 new customers with it.")
+    none_new = variant(strong, cohorts=factory.replace(left.cohorts, partial_cohort=0))
+    assert narrative.partial_month_sentence(none_new).endswith("so it is left out.")
+    only = variant(strong, cohorts=factory.replace(left.cohorts, partial_left_out=False))
+    assert "The data hold one month only, Dec 2025" in narrative.partial_month_sentence(only)
+
