@@ -155,6 +155,7 @@ class MMMResult:
     holdout_weeks: int = 13
     fixed_channels: list[str] = field(default_factory=list)
     smoke: bool = False
+    holdout_lifts_left_out: list[str] = field(default_factory=list)  # channels of lift tests dated inside the holdout weeks
 
     @property
     def kpi(self) -> str:
@@ -192,7 +193,7 @@ class MMMResult:
             media_share=self.media_share.as_dict(),
             response_curves=curve_points(self.curves),
             calibration={
-                "source": self.lift_source, "used": self.calibration is not None,
+                "source": self.lift_source, "used": self.calibration is not None, "holdout_left_out": self.holdout_lifts_left_out,
                 "roas_before": {r["channel"]: {"roas_mean": r["roas_mean"], "roas_hdi_low": r["roas_hdi_low"], "roas_hdi_high": r["roas_hdi_high"]}
                                 for _, r in self.summary_before.iterrows()},
             },
@@ -249,13 +250,14 @@ def analyze(
         fitted, extension = fit_converged(inp, spec, settings, None, prior_samples, max_extensions, label="MMM")
         model_before = fitted
     # Out of sample: the same model fitted without the last holdout_weeks, forecasting them.
-    holdout = None
+    holdout, holdout_left_out = None, []
     if holdout_weeks and holdout_weeks < inp.n_weeks - 26:
         train, test = inp.head_weeks(inp.n_weeks - holdout_weeks), inp.tail_weeks(holdout_weeks)
         used = extension.settings_after
         hs = used.with_(draws=max(100, used.draws // 2), tune=max(100, used.tune // 2))
+        holdout_lifts, holdout_left_out = data.lift_tests_before(lifts, test.frame["date"].min())
         model_holdout = fit_model(build_model(train, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality), train, hs,
-                                  lift_tests=lifts, prior_samples=0, label="MMM (holdout)")
+                                  lift_tests=holdout_lifts, prior_samples=0, label="MMM (holdout)")
         holdout = holdout_forecast(model_holdout, test, interval)
     card = health_card(fitted, holdout, interval=interval)
 
@@ -279,4 +281,5 @@ def analyze(
         health.posterior_predictive_fit(fitted, interval), decomposition(fitted, inp), waterfall(decomposition(fitted, inp), inp.channels),
         response_curves(fitted, inp, interval, recent_weeks=budget_weeks), adstock_decay(fitted, interval), health.prior_posterior_shift(fitted),
         current, share, plan, profit_plan, interval, margin, currency, budget_bounds, budget_weeks, holdout_weeks, fixed, smoke,
+        holdout_left_out,
     )
