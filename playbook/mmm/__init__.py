@@ -276,9 +276,10 @@ def analyze(
         losing = summary.loc[summary["prob_marginal_profitable"] < budget.NO_RAISE_BELOW, "channel"].tolist()
         profit_plan = optimize_profit(fitted, inp, budget_weeks, budget_bounds, margin, interval=interval, planner=planner, fixed=fixed,
                                       no_raise=losing)
+    decomp = decomposition(fitted, inp)
     return MMMResult(
         inp, checks, spec, settings, extension, summary, summary_before, calibration, lifts, lift_source, holdout, card,
-        health.posterior_predictive_fit(fitted, interval), decomposition(fitted, inp), waterfall(decomposition(fitted, inp), inp.channels),
+        health.posterior_predictive_fit(fitted, interval), decomp, waterfall(decomp, inp.channels),
         response_curves(fitted, inp, interval, recent_weeks=budget_weeks), adstock_decay(fitted, interval), health.prior_posterior_shift(fitted),
         current, share, plan, profit_plan, interval, margin, currency, budget_bounds, budget_weeks, holdout_weeks, fixed, smoke,
         holdout_left_out,
