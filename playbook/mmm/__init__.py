@@ -82,11 +82,12 @@ def _plan_entries(plan: BudgetPlan) -> dict:
 
 
 def results_payload(summary: pd.DataFrame, health: HealthCard, plan: BudgetPlan | None, current_weekly: pd.Series | None = None,
-                    profit_plan: BudgetPlan | None = None, **extra: Any) -> dict:
+                    profit_plan: BudgetPlan | None = None, extended: dict | None = None, **extra: Any) -> dict:
     """The public results of ``mmm.json``: ``channels``, ``diagnostics``, ``optimizer``, ``optimizer_profit`` and any extras.
 
     When the health card fails (or no plan was computed) the optimizer entries keep the current weekly
-    spend and set ``optimal``, ``at_bound`` and the uplift to ``None``: no recommendation.
+    spend and set ``optimal``, ``at_bound`` and the uplift to ``None``: no recommendation. ``extended`` (what the
+    automatic extension of a non-converged fit did) goes under ``diagnostics.extended``.
     """
     channels = {r["channel"]: {k: _value(r[k]) for k in _CHANNEL_KEYS if k in r} for _, r in summary.iterrows()}
     diagnostics = {
@@ -118,6 +119,8 @@ def results_payload(summary: pd.DataFrame, health: HealthCard, plan: BudgetPlan 
         for ch in summary["channel"]:
             optimizer_profit[ch] = {"current": float(current[ch]) if ch in current else None, "optimal": None, "at_bound": None}
         optimizer_profit.update({"total_weekly_budget": None, "expected_profit_mean": None, "expected_profit_hdi_low": None, "expected_profit_hdi_high": None})
+    if extended is not None:
+        diagnostics["extended"] = extended
     return {"channels": channels, "diagnostics": diagnostics, "optimizer": optimizer, "optimizer_profit": optimizer_profit, **extra}
 
 

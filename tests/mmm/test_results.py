@@ -44,7 +44,7 @@ def test_mmm_json_from_a_result_carries_every_new_key():
     assert set(out["media_share"]) == {"mean", "hdi_low", "hdi_high"}
     assert out["optimizer_profit"]["total_weekly_budget"] == 1650.0 and out["optimizer_profit"]["tv"]["at_bound"] is True
     assert out["optimizer_profit"]["expected_profit_hdi_low"] < out["optimizer_profit"]["expected_profit_mean"]
-    assert out["extended"]["attempted"] is False and out["extended"]["reason"].startswith("not needed")
+    assert out["diagnostics"]["extended"]["attempted"] is False and out["diagnostics"]["extended"]["reason"].startswith("not needed")
     assert out["data_checks"]["dropped_channels"][0]["channel"] == "radio"
     assert out["brief"][0]["kind"] == "budget_move"
     assert set(out["response_curves"]) == {"tv", "search"}
