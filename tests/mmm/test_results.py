@@ -61,3 +61,15 @@ def test_the_launch_notebook_can_price_its_plan_from_mmm_json():
 
 def test_cards_fixture_health_lines():
     assert passed_card().passed and not failed_card().passed
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_mmm_json_has_every_required_key_of_the_smoke_test(passed):
+    from test_notebook_smoke import REQUIRED_KEYS, lookup
+
+    data = json.loads(json.dumps(to_jsonable(result(passed=passed).results())))
+    for key in REQUIRED_KEYS["mmm"]:
+        values = lookup(data, key)
+        if not passed and key.startswith(("optimizer.", "optimizer_profit.")):
+            continue  # withheld: the keys stay, their values are null
+        assert values and all(v is not None for v in values), key
