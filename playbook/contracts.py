@@ -617,6 +617,8 @@ CONTRACTS: dict[str, Contract] = {
                 Column("delta_x", "float", doc="change in spend during the test"),
                 Column("delta_y", "float", doc="measured change in the KPI"),
                 Column("sigma", "float", doc="standard error of delta_y (> 0)"),
+                Column("start", "date", required=False, doc="first day of the test (optional; a test inside the MMM's holdout weeks is kept out of its holdout fit)"),
+                Column("end", "date", required=False, doc="last day of the test (optional; with start, the test's duration is compared with the channel's carry-over)"),
             ),
             checks=(_positive_sigma,),
         ),

@@ -43,7 +43,7 @@ REQUIRED_KEYS = {
                                       "prob_marginal_profitable", "mroas_current_mean", "mroas_current_hdi_low", "mroas_current_hdi_high", "tier")),
         "media_share.mean", "media_share.hdi_low", "media_share.hdi_high", "response_curves.*", "settings.margin",
         "optimizer_profit.total_weekly_budget", "optimizer_profit.expected_profit_mean",
-        "optimizer_profit.expected_profit_hdi_low", "optimizer_profit.expected_profit_hdi_high", "extended.attempted",
+        "optimizer_profit.expected_profit_hdi_low", "optimizer_profit.expected_profit_hdi_high", "diagnostics.extended.attempted",
         "data_checks.dropped_channels",
     ],
     "launch": [

@@ -180,3 +180,20 @@ def _lift_tests(world: World, spend: pd.DataFrame, truth: dict, rng: np.random.G
         )
         truth[ch]["lift_test_true_delta_y"] = true_lift
     return pd.DataFrame(rows, columns=["channel", "x", "delta_x", "delta_y", "sigma"])
+
+
+def marginal_roas_now(truth: dict, spend: pd.DataFrame, weeks: int = 13, step: float = MARGINAL_STEP) -> dict[str, float]:
+    """True marginal ROAS at current spend per channel: extra revenue over ``weeks`` weeks after the data (carry-over
+    included) from ``step`` more weekly spend at the mean weekly spend of the last ``weeks`` weeks, per extra unit spent.
+
+    ``truth`` is ``truth["mmm"]``; ``spend`` the weekly spend per channel (columns named by channel) the data hold.
+    """
+    out = {}
+    for ch, tr in truth["channels"].items():
+        x = spend[ch].to_numpy(dtype=float)
+        current = float(x[-weeks:].mean())
+        args = (tr["adstock_alpha"], tr["saturation_lam"], tr["channel_scale"], tr["beta_currency"])
+        base = channel_response(np.concatenate([x, np.full(weeks, current)]), *args, tail=L_MAX)[len(x):]
+        up = channel_response(np.concatenate([x, np.full(weeks, current * (1 + step))]), *args, tail=L_MAX)[len(x):]
+        out[ch] = float((up.sum() - base.sum()) / (step * current * weeks))
+    return out

@@ -82,11 +82,12 @@ def _plan_entries(plan: BudgetPlan) -> dict:
 
 
 def results_payload(summary: pd.DataFrame, health: HealthCard, plan: BudgetPlan | None, current_weekly: pd.Series | None = None,
-                    profit_plan: BudgetPlan | None = None, **extra: Any) -> dict:
+                    profit_plan: BudgetPlan | None = None, extended: dict | None = None, **extra: Any) -> dict:
     """The public results of ``mmm.json``: ``channels``, ``diagnostics``, ``optimizer``, ``optimizer_profit`` and any extras.
 
     When the health card fails (or no plan was computed) the optimizer entries keep the current weekly
-    spend and set ``optimal``, ``at_bound`` and the uplift to ``None``: no recommendation.
+    spend and set ``optimal``, ``at_bound`` and the uplift to ``None``: no recommendation. ``extended`` (what the
+    automatic extension of a non-converged fit did) goes under ``diagnostics.extended``.
     """
     channels = {r["channel"]: {k: _value(r[k]) for k in _CHANNEL_KEYS if k in r} for _, r in summary.iterrows()}
     diagnostics = {
@@ -118,6 +119,8 @@ def results_payload(summary: pd.DataFrame, health: HealthCard, plan: BudgetPlan 
         for ch in summary["channel"]:
             optimizer_profit[ch] = {"current": float(current[ch]) if ch in current else None, "optimal": None, "at_bound": None}
         optimizer_profit.update({"total_weekly_budget": None, "expected_profit_mean": None, "expected_profit_hdi_low": None, "expected_profit_hdi_high": None})
+    if extended is not None:
+        diagnostics["extended"] = extended
     return {"channels": channels, "diagnostics": diagnostics, "optimizer": optimizer, "optimizer_profit": optimizer_profit, **extra}
 
 
@@ -155,6 +158,7 @@ class MMMResult:
     holdout_weeks: int = 13
     fixed_channels: list[str] = field(default_factory=list)
     smoke: bool = False
+    holdout_lifts_left_out: list[str] = field(default_factory=list)  # channels of lift tests dated inside the holdout weeks
 
     @property
     def kpi(self) -> str:
@@ -192,7 +196,7 @@ class MMMResult:
             media_share=self.media_share.as_dict(),
             response_curves=curve_points(self.curves),
             calibration={
-                "source": self.lift_source, "used": self.calibration is not None,
+                "source": self.lift_source, "used": self.calibration is not None, "holdout_left_out": self.holdout_lifts_left_out,
                 "roas_before": {r["channel"]: {"roas_mean": r["roas_mean"], "roas_hdi_low": r["roas_hdi_low"], "roas_hdi_high": r["roas_hdi_high"]}
                                 for _, r in self.summary_before.iterrows()},
             },
@@ -249,13 +253,14 @@ def analyze(
         fitted, extension = fit_converged(inp, spec, settings, None, prior_samples, max_extensions, label="MMM")
         model_before = fitted
     # Out of sample: the same model fitted without the last holdout_weeks, forecasting them.
-    holdout = None
+    holdout, holdout_left_out = None, []
     if holdout_weeks and holdout_weeks < inp.n_weeks - 26:
         train, test = inp.head_weeks(inp.n_weeks - holdout_weeks), inp.tail_weeks(holdout_weeks)
         used = extension.settings_after
         hs = used.with_(draws=max(100, used.draws // 2), tune=max(100, used.tune // 2))
+        holdout_lifts, holdout_left_out = data.lift_tests_before(lifts, test.frame["date"].min())
         model_holdout = fit_model(build_model(train, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality), train, hs,
-                                  lift_tests=lifts, prior_samples=0, label="MMM (holdout)")
+                                  lift_tests=holdout_lifts, prior_samples=0, label="MMM (holdout)")
         holdout = holdout_forecast(model_holdout, test, interval)
     card = health_card(fitted, holdout, interval=interval)
 
@@ -274,9 +279,11 @@ def analyze(
         losing = summary.loc[summary["prob_marginal_profitable"] < budget.NO_RAISE_BELOW, "channel"].tolist()
         profit_plan = optimize_profit(fitted, inp, budget_weeks, budget_bounds, margin, interval=interval, planner=planner, fixed=fixed,
                                       no_raise=losing)
+    decomp = decomposition(fitted, inp)
     return MMMResult(
         inp, checks, spec, settings, extension, summary, summary_before, calibration, lifts, lift_source, holdout, card,
-        health.posterior_predictive_fit(fitted, interval), decomposition(fitted, inp), waterfall(decomposition(fitted, inp), inp.channels),
+        health.posterior_predictive_fit(fitted, interval), decomp, waterfall(decomp, inp.channels),
         response_curves(fitted, inp, interval, recent_weeks=budget_weeks), adstock_decay(fitted, interval), health.prior_posterior_shift(fitted),
         current, share, plan, profit_plan, interval, margin, currency, budget_bounds, budget_weeks, holdout_weeks, fixed, smoke,
+        holdout_left_out,
     )

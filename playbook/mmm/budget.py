@@ -165,10 +165,15 @@ class Planner:
         """Draws × channels of marginal ROAS at current spend: extra response over the window from ``step`` more
         weekly spend on one channel, carry-over included, per extra unit spent (all draws of the thinned posterior)."""
         base = np.concatenate([self.response(current, "choose"), self.response(current, "evaluate")])
+        history = self.inp.spend.mean()
         out = {}
         for ch in self.inp.channels:
+            level = float(current[ch]) if current[ch] > 0 else float(history[ch])  # a channel paused lately: step from its usual level
+            if not level > 0:
+                out[ch] = np.full(len(base), np.nan)
+                continue
             bumped = current.copy()
-            delta = step * max(float(current[ch]), 1e-6)
+            delta = step * level
             bumped[ch] = current[ch] + delta
             resp = np.concatenate([self.response(bumped, "choose"), self.response(bumped, "evaluate")])
             out[ch] = (resp - base) / (delta * self.weeks)

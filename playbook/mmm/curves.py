@@ -10,6 +10,8 @@ from playbook.mmm.stats import summary_columns
 
 #: Most of a week's effect lands in the same week when the posterior-mean weight of week 0 is at least this.
 SAME_WEEK_MOST = 0.5
+#: A test "covers" a channel's carry-over when it lasts the weeks in which this share of the effect lands.
+MOST_OF_EFFECT = 0.9
 #: Columns of one point of a response curve in ``mmm.json`` (read by the launch notebook).
 CURVE_POINT_KEYS = ("spend", "contribution_mean", "contribution_hdi_low", "contribution_hdi_high")
 
@@ -49,7 +51,8 @@ def adstock_decay(mmm, interval: float = 0.9) -> pd.DataFrame:
 
 
 def carryover(decay: pd.DataFrame) -> pd.DataFrame:
-    """Per channel: share of a week's effect landing in the same week, the share after it, and the weeks to half of it.
+    """Per channel: share of a week's effect landing in the same week, the share after it, the weeks to half of it
+    (0 = the same week) and the weeks holding :data:`MOST_OF_EFFECT` of it (1 = the same week).
 
     Channels sorted by the share landing later (longest carry-over first).
     """
@@ -60,6 +63,8 @@ def carryover(decay: pd.DataFrame) -> pd.DataFrame:
         total = w.sum() if w.sum() > 0 else 1.0
         w = w / total
         same = float(w[0]) if len(w) else np.nan
-        half = int(np.argmax(np.cumsum(w) >= 0.5)) if len(w) else 0
-        rows.append({"channel": str(ch), "same_week_share": same, "later_share": 1 - same, "weeks_to_half": half})
+        cum = np.cumsum(w)
+        half = int(np.argmax(cum >= 0.5)) if len(w) else 0
+        most = int(np.argmax(cum >= MOST_OF_EFFECT)) if len(w) else 0
+        rows.append({"channel": str(ch), "same_week_share": same, "later_share": 1 - same, "weeks_to_half": half, "weeks_to_most": most + 1})
     return pd.DataFrame(rows).sort_values("later_share", ascending=False).reset_index(drop=True)

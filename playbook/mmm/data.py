@@ -304,3 +304,31 @@ def usable_lift_tests(lifts: pd.DataFrame | None, channels: list[str]) -> pd.Dat
         return None
     kept = lifts[lifts["channel"].isin(channels)].reset_index(drop=True)
     return kept if len(kept) else None
+
+
+def lift_tests_before(lifts: pd.DataFrame | None, cutoff: pd.Timestamp) -> tuple[pd.DataFrame | None, list[str]]:
+    """The lift tests a fit that ends before ``cutoff`` may use, and the channels of those left out.
+
+    A test dated (``start``, else ``end``) on or after ``cutoff`` ran inside the held-out weeks: using it would let the
+    holdout fit see those weeks. Undated tests are kept (their timing is unknown).
+    """
+    if lifts is None:
+        return None, []
+    when = None
+    for col in ("start", "end"):
+        if col in lifts.columns:
+            when = pd.to_datetime(lifts[col], errors="coerce") if when is None else when.fillna(pd.to_datetime(lifts[col], errors="coerce"))
+    if when is None:
+        return lifts, []
+    inside = when.notna() & (when >= pd.Timestamp(cutoff))
+    kept = lifts[~inside].reset_index(drop=True)
+    return (kept if len(kept) else None), lifts.loc[inside, "channel"].astype(str).tolist()
+
+
+def lift_test_weeks(lifts: pd.DataFrame | None) -> dict[str, float]:
+    """Duration in weeks of each dated lift test (by channel; the longest when a channel has several)."""
+    if lifts is None or not {"start", "end"} <= set(lifts.columns):
+        return {}
+    weeks = (pd.to_datetime(lifts["end"], errors="coerce") - pd.to_datetime(lifts["start"], errors="coerce")).dt.days.add(1) / 7
+    out = pd.Series(weeks.to_numpy(), index=lifts["channel"].astype(str)).dropna()
+    return out.groupby(level=0).max().to_dict()

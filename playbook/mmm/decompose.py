@@ -60,7 +60,9 @@ def summarize_channels(
     """One row per channel from joint draws: contribution, share, ROAS, marginal ROAS, profit ROI and their probabilities.
 
     ``contrib``: draws × channels of total contribution; ``spend``: total spend per channel; ``mroas``: draws of
-    marginal ROAS over the window; ``mroas_current``: draws of marginal ROAS at current spend. Profit ROI =
+    marginal ROAS over the window; ``mroas_current``: draws of marginal ROAS at current spend (they may be fewer
+    draws, from the thinned posterior the budget planner uses). ``saturation_ratio`` = mean marginal ROAS (at
+    current spend when given) / mean ROAS. Profit ROI =
     ROAS × margin − 1; ``prob_profitable`` = P(ROAS × margin > 1); ``prob_marginal_profitable`` = P(marginal
     ROAS at current spend × margin > 1) (over the window when the current one is not given).
     """
@@ -87,8 +89,10 @@ def summarize_channels(
         row["prob_roas_above_1"] = float((roas > 1).mean()) if s > 0 else np.nan
         row["prob_profitable"] = float((roas * margin > 1).mean()) if s > 0 else np.nan
         row["prob_marginal_profitable"] = float((marginal * margin > 1)[np.isfinite(marginal)].mean()) if np.isfinite(marginal).any() else np.nan
-        ratio = mc / roas if np.isfinite(mc).any() else m / roas
-        row["saturation_ratio"] = float(np.nanmean(ratio)) if np.isfinite(ratio).any() else np.nan
+        # ratio of posterior means: the marginal draws may come from a thinned posterior (the budget planner's)
+        marginal_mean = float(np.nanmean(marginal)) if np.isfinite(marginal).any() else np.nan
+        roas_mean = float(np.nanmean(roas)) if np.isfinite(roas).any() else np.nan
+        row["saturation_ratio"] = marginal_mean / roas_mean if np.isfinite(marginal_mean) and roas_mean else np.nan
         rows.append(row)
     out = pd.DataFrame(rows)
     out = rank_channels(out)

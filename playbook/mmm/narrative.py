@@ -217,7 +217,37 @@ def dropped_finding(r: MMMResult) -> str:
 def lift_finding(r: MMMResult) -> str:
     if r.calibration is None or r.lifts is None:
         return r.lift_source
-    return f"{r.lift_source} ({fmt.plural(len(r.lifts), 'test')} on {fmt.join(sorted(set(r.lifts['channel'])))})."
+    text = f"{r.lift_source} ({fmt.plural(len(r.lifts), 'test')} on {fmt.join(sorted(set(r.lifts['channel'])))})."
+    if r.holdout_lifts_left_out:
+        text += f" Tests dated inside the held-out weeks ({fmt.join(r.holdout_lifts_left_out)}) were kept out of the holdout fit."
+    return text
+
+
+def _lift_duration_text(r: MMMResult) -> str:
+    """Whether each tested channel's carry-over outlasts its test: calibration treats a measured lift as the full
+    effect, so a test shorter than the weeks holding most of the effect understates the channel."""
+    if r.lifts is None:
+        return ""
+    carry = r.carry.set_index("channel")
+    durations = data.lift_test_weeks(r.lifts)
+    parts = []
+    for ch in sorted(set(r.lifts["channel"].astype(str))):
+        if ch not in carry.index:
+            continue
+        need = int(carry.loc[ch, "weeks_to_most"])
+        if need <= 1:
+            continue
+        weeks = durations.get(ch)
+        if weeks is None:
+            parts.append(f"{ch}'s test has no dates, and {fmt.pct(curves.MOST_OF_EFFECT, 0)} of its effect takes {need} weeks to land: "
+                         "a test shorter than that understates it")
+        elif weeks < need:
+            parts.append(f"{ch}'s test lasted {fmt.number(weeks, 1)} weeks, shorter than the {need} weeks in which "
+                         f"{fmt.pct(curves.MOST_OF_EFFECT, 0)} of its effect lands: it understates the channel")
+    return "; ".join(parts) + "." if parts else "Every tested channel's carry-over fits inside its test."
+
+
+lift_duration_sentence = _escaped(_lift_duration_text)
 
 
 def findings(r: MMMResult) -> list[str]:
@@ -495,7 +525,7 @@ def calibration_sentence(r: MMMResult) -> str:
     tested = set(r.lifts["channel"])
     moves = "; ".join(f"{row['channel']}: {fmt.ratio(row['roas_mean_before'])} → {fmt.ratio(row['roas_mean_after'])}"
                       for _, row in r.calibration.iterrows() if row["channel"] in tested)
-    return f"{r.lift_source} {moves}."
+    return f"{r.lift_source} {moves}. {_lift_duration_text(r)}"
 
 
 def lift_table(r: MMMResult) -> pd.DataFrame:
@@ -541,6 +571,7 @@ def assumptions(r: MMMResult) -> pd.DataFrame:
         ("same-week effect", f"posterior-mean share of the effect in the week of the spend ≥ {fmt.pct(curves.SAME_WEEK_MOST, 0)}"),
         ("collinear spend", f"|r| ≥ {fmt.number(data.CORRELATION_FLAG, 1)} or VIF > {fmt.number(data.VIF_FLAG)}"),
         ("confounded with the baseline", f"R² of spend on trend, seasonality and controls ≥ {fmt.number(data.CONFOUNDING_R2_FLAG, 1)} (kept at current spend)"),
+        ("short lift test", f"shorter than the weeks holding {fmt.pct(curves.MOST_OF_EFFECT, 0)} of the channel's effect"),
         ("left out", f"spend in fewer than {data.MIN_SPEND_WEEKS} modelled weeks"),
         ("on a bound", f"within {fmt.pct(budget.AT_BOUND_TOL, 0)} of the allowed range from a bound"),
         ("automatic extension", f"×{model.EXTENSION_FACTOR} draws and warm-up, at most {model.MAX_EXTENSIONS} time(s), when R-hat, ESS or divergences miss"),

@@ -42,3 +42,30 @@ def test_a_plan_set_by_its_bounds_says_so():
 def test_current_weekly_spend_is_the_mean_of_the_last_weeks():
     inp = D.prepare_input(frame(), "revenue")
     assert B.current_weekly_spend(inp, 13)["tv"] == pytest.approx(frame()["spend_tv"].tail(13).mean())
+
+
+class _FakePlanner(B.Planner):
+    """A planner whose response is a known curve: 10 draws of sum over channels of k · sqrt(weekly spend) per week."""
+
+    def __init__(self, inp, weeks=4):
+        self.inp, self.weeks = inp, weeks
+
+    def response(self, spend, on="evaluate"):
+        return np.full(5, sum(np.sqrt(max(float(v), 0.0)) for v in spend.to_numpy()) * self.weeks)
+
+
+def test_marginal_roas_at_current_spend_is_the_derivative_of_the_response():
+    inp = D.prepare_input(frame(), "revenue")
+    p = _FakePlanner(inp)
+    current = pd.Series({"tv": 100.0, "search": 25.0})
+    m = p.marginal_roas(current, step=1e-4)
+    assert len(m) == 10  # both halves of the draws
+    assert m["tv"].mean() == pytest.approx(1 / (2 * np.sqrt(100.0)), rel=1e-3)
+    assert m["search"].mean() == pytest.approx(1 / (2 * np.sqrt(25.0)), rel=1e-3)
+
+
+def test_a_channel_paused_lately_is_stepped_from_its_usual_level():
+    inp = D.prepare_input(frame(), "revenue")
+    m = _FakePlanner(inp).marginal_roas(pd.Series({"tv": 0.0, "search": 25.0}))
+    step = 0.01 * inp.spend["tv"].mean()
+    assert m["tv"].mean() == pytest.approx(np.sqrt(step) / step, rel=1e-6) and np.isfinite(m["tv"]).all()

@@ -29,4 +29,4 @@ def test_carryover_share_in_the_same_week_falls_with_decay():
     assert c.index.tolist() == ["slow", "fast"]  # longest carry-over first
     assert c.loc["fast", "same_week_share"] == pytest.approx(0.8 / (1 - 0.2**8))
     assert c.loc["slow", "same_week_share"] < 0.5 and c.loc["slow", "weeks_to_half"] == 1
-    assert c.loc["fast", "weeks_to_half"] == 0
+    assert c.loc["fast", "weeks_to_half"] == 0 and c.loc["fast", "weeks_to_most"] == 2 and c.loc["slow", "weeks_to_most"] == 6

@@ -132,3 +132,23 @@ def test_usable_lift_tests_keep_modelled_channels_only():
     lifts = pd.DataFrame({"channel": ["tv", "gone"], "x": [1.0, 1.0], "delta_x": [1.0, 1.0], "delta_y": [1.0, 1.0], "sigma": [1.0, 1.0]})
     assert D.usable_lift_tests(lifts, ["tv", "search"])["channel"].tolist() == ["tv"]
     assert D.usable_lift_tests(lifts, ["search"]) is None and D.usable_lift_tests(None, ["tv"]) is None
+
+
+def test_lift_tests_dated_inside_the_holdout_are_kept_out_of_the_holdout_fit():
+    lifts = pd.DataFrame({"channel": ["tv", "search", "radio"], "x": 1.0, "delta_x": 1.0, "delta_y": 1.0, "sigma": 1.0,
+                          "start": ["2024-02-05", "2024-11-04", None], "end": ["2024-02-25", "2024-11-17", None]})
+    kept, left_out = D.lift_tests_before(lifts, pd.Timestamp("2024-10-07"))
+    assert kept["channel"].tolist() == ["tv", "radio"] and left_out == ["search"]  # undated tests are kept
+    assert D.lift_tests_before(lifts.drop(columns=["start", "end"]), pd.Timestamp("2024-10-07"))[1] == []
+    assert D.lift_tests_before(None, pd.Timestamp("2024-10-07")) == (None, [])
+    assert D.lift_test_weeks(lifts) == {"tv": 3.0, "search": 2.0}
+    assert D.lift_test_weeks(lifts.drop(columns=["end"])) == {}
+
+
+def test_the_lift_test_contract_takes_optional_dates():
+    from playbook import contracts
+
+    c = contracts.contract("lift_tests")
+    assert {"start", "end"} <= set(c.optional)
+    frame = pd.DataFrame({"channel": ["tv"], "x": [1.0], "delta_x": [1.0], "delta_y": [1.0], "sigma": [1.0], "start": ["2024-02-05"], "end": ["2024-02-25"]})
+    contracts.validate(frame, c)

@@ -85,3 +85,11 @@ def test_media_share_interval_and_contribution_shares():
     assert m.hdi_low < m.mean < m.hdi_high
     assert s["contribution_share"].sum() == pytest.approx(1.0, abs=1e-3)
     assert (s["contribution_share_hdi_low"] < s["contribution_share"]).all()
+
+
+def test_marginal_draws_from_a_thinned_posterior_are_accepted():
+    contrib = draws({"a": 3.0}, {"a": 0.2}, {"a": 100.0}, n=1000)
+    thinned = pd.DataFrame({"a": np.full(200, 1.5)})
+    s = C.summarize_channels(contrib, pd.Series({"a": 100.0}), None, thinned).set_index("channel")
+    assert s.loc["a", "saturation_ratio"] == pytest.approx(1.5 / s.loc["a", "roas_mean"])
+    assert s.loc["a", "prob_marginal_profitable"] == 1.0 and s.loc["a", "mroas_current_mean"] == 1.5

@@ -115,7 +115,7 @@ def test_a_dropped_channel_is_named_in_the_summary():
 def test_lift_finding_with_calibration():
     r = result(lifts=True)
     assert N.lift_finding(r) == "Calibrated with lift tests from the input data folder: lift_tests.csv. (1 test on tv)."
-    assert N.calibration_sentence(r).endswith("tv: 3.50 → 3.00.")
+    assert "tv: 3.50 → 3.00. tv's test has no dates, and 90% of its effect takes 2 weeks to land" in N.calibration_sentence(r)
     assert list(N.calibration_table(r).columns) == ["channel", "ROAS before", "ROAS after", "interval width change"]
 
 
@@ -265,3 +265,20 @@ def test_channel_names_are_escaped():
     s = r.summary.assign(channel=r.summary["channel"].replace({"tv": "<b>tv</b>"}))
     out = N.contribution_sentence(replace(r, summary=s))
     assert "<b>" not in out and "&lt;b&gt;tv&lt;/b&gt;" in out
+
+
+def test_a_short_lift_test_on_a_channel_with_long_carry_over_is_called_out():
+    r = result(lifts=True, alpha={"tv": 0.7, "search": 0.2})
+    dated = r.lifts.assign(start=pd.Timestamp("2025-01-06"), end=pd.Timestamp("2025-01-19"))  # two weeks
+    text = N.lift_duration_sentence(replace(r, lifts=dated))
+    assert text.startswith("tv's test lasted 2.0 weeks, shorter than the 6 weeks in which 90% of its effect lands")
+    long = dated.assign(end=pd.Timestamp("2025-03-30"))
+    assert N.lift_duration_sentence(replace(r, lifts=long)) == "Every tested channel's carry-over fits inside its test."
+    fast = result(lifts=True, alpha={"tv": 0.0, "search": 0.2})
+    assert N.lift_duration_sentence(fast) == "Every tested channel's carry-over fits inside its test."
+    assert N.lift_duration_sentence(result()) == ""
+
+
+def test_lift_tests_inside_the_holdout_are_named():
+    r = replace(result(lifts=True), holdout_lifts_left_out=["tv"])
+    assert N.lift_finding(r).endswith("Tests dated inside the held-out weeks (tv) were kept out of the holdout fit.")

@@ -44,7 +44,7 @@ def test_mmm_json_from_a_result_carries_every_new_key():
     assert set(out["media_share"]) == {"mean", "hdi_low", "hdi_high"}
     assert out["optimizer_profit"]["total_weekly_budget"] == 1650.0 and out["optimizer_profit"]["tv"]["at_bound"] is True
     assert out["optimizer_profit"]["expected_profit_hdi_low"] < out["optimizer_profit"]["expected_profit_mean"]
-    assert out["extended"]["attempted"] is False and out["extended"]["reason"].startswith("not needed")
+    assert out["diagnostics"]["extended"]["attempted"] is False and out["diagnostics"]["extended"]["reason"].startswith("not needed")
     assert out["data_checks"]["dropped_channels"][0]["channel"] == "radio"
     assert out["brief"][0]["kind"] == "budget_move"
     assert set(out["response_curves"]) == {"tv", "search"}
@@ -61,3 +61,15 @@ def test_the_launch_notebook_can_price_its_plan_from_mmm_json():
 
 def test_cards_fixture_health_lines():
     assert passed_card().passed and not failed_card().passed
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_mmm_json_has_every_required_key_of_the_smoke_test(passed):
+    from test_notebook_smoke import REQUIRED_KEYS, lookup
+
+    data = json.loads(json.dumps(to_jsonable(result(passed=passed).results())))
+    for key in REQUIRED_KEYS["mmm"]:
+        values = lookup(data, key)
+        if not passed and key.startswith(("optimizer.", "optimizer_profit.")):
+            continue  # withheld: the keys stay, their values are null
+        assert values and all(v is not None for v in values), key
