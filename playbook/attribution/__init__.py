@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from playbook.attribution import compare, funnel, heuristics, journeys, kpi, markov, shapley
+from playbook.attribution import compare, funnel, heuristics, journeys, kpi, markov, shapley, triangulation
 from playbook.attribution.journeys import Journeys
 from playbook.attribution.markov import MarkovResult
 from playbook.attribution.shapley import ShapleyResult
+from playbook.attribution.triangulation import Triangulation
 
 __all__ = [
     "AttributionResult", "FunnelPart", "PathsPart", "Settings", "analyze",
-    "compare", "funnel", "heuristics", "journeys", "kpi", "markov", "shapley",
+    "compare", "funnel", "heuristics", "journeys", "kpi", "markov", "shapley", "triangulation",
 ]
 
 #: Smoke runs keep this many days of funnel history for the alerts' STL fit (a full run keeps ten years).
@@ -102,6 +103,7 @@ class PathsPart:
     shares: pd.DataFrame  # channel × model shares of credited conversions (+ "mmm" when the MMM is given)
     bias: pd.DataFrame
     mmm_shares: pd.Series
+    credits_value: dict[str, pd.Series] = field(default_factory=dict)  # attributed revenue by model and channel
 
     @property
     def total_conversions(self) -> float:
@@ -130,6 +132,7 @@ class AttributionResult:
     mmm_given: bool
     data_period: tuple | None
     warnings: list[str] = field(default_factory=list)
+    triangulation: Triangulation | None = None  # None without journeys
 
     @property
     def interval(self) -> float:
@@ -176,6 +179,8 @@ class AttributionResult:
             }
             if len(p.mmm_shares):
                 out["mmm_contribution_share"] = p.mmm_shares.to_dict()
+        if self.triangulation is not None:
+            out["triangulation"] = self.triangulation.results()
         return out
 
 
@@ -230,12 +235,15 @@ def analyze_paths(path_table: pd.DataFrame, journeys_: Journeys | None, mmm: Map
     credits = {m: g.set_index("channel")["conversions"] for m, g in heur.groupby("model", sort=False)}
     credits["markov"] = mk.channels.set_index("channel")["conversions"]
     credits["shapley"] = sh.channels.set_index("channel")["conversions"]
+    credits_value = {m: g.set_index("channel")["value"] for m, g in heur.groupby("model", sort=False)}
+    credits_value["markov"] = mk.channels.set_index("channel")["value"]
+    credits_value["shapley"] = sh.channels.set_index("channel")["value"]
     shares = compare.model_comparison(credits)
     bias = compare.last_touch_bias(shares)
     mmm_shares = compare.mmm_contribution_shares(mmm) if mmm else pd.Series(dtype=float, name="mmm")
     if len(mmm_shares):
         shares["mmm"] = mmm_shares.reindex(shares.index)
-    return PathsPart(journeys_, path_table, agg, heur, mk, sh, markov_ci, shapley_ci, credits, shares, bias, mmm_shares)
+    return PathsPart(journeys_, path_table, agg, heur, mk, sh, markov_ci, shapley_ci, credits, shares, bias, mmm_shares, credits_value)
 
 
 def analyze(
@@ -246,12 +254,15 @@ def analyze(
     conversions: pd.DataFrame | None = None,
     targets: Mapping | None = None,
     mmm: Mapping | None = None,
+    lift_tests: pd.DataFrame | None = None,
     settings: Settings = Settings(),
 ) -> AttributionResult:
     """The attribution report's analysis of the validated inputs it was given (any may be ``None``).
 
     Raw touchpoints + conversions win over ``paths.csv`` when both are present. Raises
-    ``ValueError`` when there is neither a funnel nor any journeys.
+    ``ValueError`` when there is neither a funnel nor any journeys. ``mmm`` is the same run's
+    ``mmm.json`` and ``lift_tests`` a validated ``lift_tests.csv`` (either may be ``None``): with
+    journeys they feed the triangulation.
     """
     has_raw = touchpoints is not None and conversions is not None
     if funnel_data is None and not has_raw and paths is None:
@@ -271,4 +282,5 @@ def analyze(
         mmm_given=bool(part_p is not None and len(part_p.mmm_shares)),
         data_period=_data_period(funnel_data, touchpoints if has_raw else None, conversions if has_raw else None),
         warnings=list(part_p.shapley.warnings) if part_p is not None else [],
+        triangulation=triangulation.triangulate(part_p.credits_value, mmm, lift_tests, settings.interval) if part_p is not None else None,
     )

@@ -14,7 +14,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from playbook.attribution.funnel import ALL, COUNT_COLUMNS, KPI_DEFINITIONS, KPI_DIRECTION, KPI_PARTS, _totals, roas_log_sd, unit_economics
+from playbook.attribution.funnel import (
+    ALL,
+    COUNT_COLUMNS,
+    KPI_DEFINITIONS,
+    KPI_DIRECTION,
+    KPI_PARTS,
+    _totals,
+    roas_log_sd,
+    unit_economics,
+)
 
 
 def kpi_frame(counts: pd.DataFrame) -> pd.DataFrame:

@@ -142,6 +142,10 @@ def economics_note(r: AttributionResult) -> str:
     )
 
 
+TREND_NOTE = ("One line per channel, one point per week. Gaps are weeks a channel was off air. Watch for lines that drift down over "
+              "months (creative fatigue) rather than single dips (those are in the KPI monitor).")
+
+
 def trend_sentence(r: AttributionResult) -> str:
     """The channel whose sign-up conversion most probably fell in the last window."""
     w = r.settings.kpi_window_days
@@ -329,6 +333,17 @@ def shares_sentence(r: AttributionResult) -> str:
     return text
 
 
+def shares_note(r: AttributionResult) -> str:
+    return (
+        "Each group is a channel; each bar the share of observed conversions a model gives it (bars of one colour add up to 100%). "
+        "Last touch (grey) credits whoever came last; Markov (blue) and Shapley (red-orange) share the conversions out by each "
+        "channel's part in the converting journeys. None of them measures what a channel adds: that is the MMM's and the lift "
+        "tests' job (see the triangulation). "
+        + ("The black bars are the MMM's shares of media contribution. " if r.mmm_given else "")
+        + "First-touch, position-based and time-decay shares are in the table below."
+    )
+
+
 def shares_title(r: AttributionResult) -> str:
     sh = r.paths.shares
     gain = (sh["shapley"] - sh["last_touch"]).sort_values()
@@ -407,6 +422,9 @@ def findings(r: AttributionResult) -> list[str]:
             out.append(t)
     if r.paths is not None:
         out += [bias_finding(r), top_finding(r)]
+        tri = triangulation_finding(r)
+        if tri:
+            out.append(tri)
     return out
 
 
@@ -491,3 +509,87 @@ def diagnostics(r: AttributionResult) -> list[str]:
         f"largest coalition: {fmt.plural(p.shapley.largest_coalition, 'channel')}."
     )
     return [line, *(html.escape(n) for n in p.shapley.notes), *(html.escape(w) for w in r.warnings)]
+
+
+# --------------------------------------------------------------------------- triangulation
+
+SECTION_TRIANGULATION = "Triangulation: MMM, attribution and lift tests side by side"
+SECTIONS = (*SECTIONS, SECTION_TRIANGULATION)
+
+
+def _flagged(r: AttributionResult) -> pd.DataFrame:
+    t = r.triangulation.table
+    return t[t["flag"].notna()] if len(t) else t
+
+
+def triangulation_banners(r: AttributionResult) -> list[tuple[str, str]]:
+    """What the triangulation lacks or cannot trust: no MMM, a failed MMM health check, another interval mass, one-sided channels."""
+    tri, out = r.triangulation, []
+    if tri is None:
+        return [skipped_banner(SECTION_ATTRIBUTION)]
+    if not tri.table["mmm_roas_mean"].notna().any():
+        out.append(("No <code>mmm.json</code> in this run: the MMM's incremental ROAS and shares are missing, so only the attribution "
+                    "models" + (" and the lift tests" if tri.lift_tests_given else "") + " are lined up, and nothing is flagged.", "info"))
+    if tri.mmm_healthy is False:
+        out.append(("The MMM's health check failed: its numbers are shown for reference, but no disagreement is flagged against them.", "warning"))
+    if tri.mmm_interval is not None and abs(float(tri.mmm_interval) - r.interval) > 1e-9:
+        out.append((f"The MMM's intervals are {fmt.mass(tri.mmm_interval)} intervals, this report's {fmt.mass(r.interval)}.", "info"))
+    sides = {"mmm_only": "in the MMM only (no tracked journeys)", "attribution_only": "in the journeys only (not in the MMM)",
+             "lift_tests_only": "in the lift tests only"}
+    parts = [f"{fmt.join([label(c) for c in tri.missing[k]])} {v}" for k, v in sides.items() if tri.missing.get(k)]
+    if parts:
+        out.append(("Channels on one side only, listed rather than dropped: " + "; ".join(parts) + ".", "info"))
+    return out
+
+
+def triangulation_sentence(r: AttributionResult) -> str:
+    tri = r.triangulation
+    t = tri.table
+    if not t["mmm_roas_mean"].notna().any():
+        return f"Attribution's shares of attributed revenue for {fmt.plural(len(t), 'channel')}; the MMM's incremental view is missing."
+    if tri.mmm_healthy is False:
+        return "The MMM failed its health check, so its incremental shares are not used to judge the attribution models."
+    flagged = _flagged(r)
+    n = int(t["mmm_share"].notna().sum())
+    if not len(flagged):
+        return (f"For all {fmt.plural(n, 'channel')} on both sides, the attribution models' revenue shares and the lift tests agree with "
+                f"the MMM within its intervals or within {fmt.number(_ratio_flag(), 1)}×.")
+    named = fmt.join([label(c) for c in flagged.index])
+    return (f"{fmt.count(len(flagged))} of {fmt.plural(n, 'channel')} disagree beyond the uncertainty: {named}. "
+            "Attribution shares out observed revenue; the MMM and lift tests measure what a channel adds.")
+
+
+def _ratio_flag() -> float:
+    from playbook.attribution.triangulation import RATIO_FLAG
+
+    return RATIO_FLAG
+
+
+def triangulation_flags(r: AttributionResult) -> list[str]:
+    """One plain explanation per flagged channel."""
+    return [html.escape(e) for e in _flagged(r)["explanation"]] if r.triangulation is not None else []
+
+
+def triangulation_title(r: AttributionResult) -> str:
+    flagged = _flagged(r)
+    if not r.triangulation.table["mmm_share"].notna().any():
+        return "Share of attributed revenue by model (no MMM in this run)"
+    if not len(flagged):
+        return "Attribution and the MMM agree within their uncertainty"
+    return f"Attribution and the MMM disagree on {fmt.join([label(c) for c in flagged.index])}"
+
+
+def triangulation_note(r: AttributionResult) -> str:
+    return (
+        f"Black bars are the MMM's share of media contribution with its {fmt.interval_label(r.triangulation.mmm_interval or r.interval)}; "
+        "coloured marks are each attribution model's share of attributed revenue (value-weighted credit, so both are shares of revenue). "
+        f"A channel is flagged when a model's share lies outside the MMM's interval and is at least {fmt.number(_ratio_flag(), 1)}× larger "
+        "or smaller, or when a lift test's ROAS interval misses the MMM's."
+    )
+
+
+def triangulation_finding(r: AttributionResult) -> str | None:
+    if r.triangulation is None or r.triangulation.mmm_healthy is False or not len(_flagged(r)):
+        return None
+    first = _flagged(r).iloc[0]
+    return f"<b>Attribution and the MMM disagree on {fmt.plural(len(_flagged(r)), 'channel')}</b>: {html.escape(first['explanation'])}"

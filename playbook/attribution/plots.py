@@ -202,3 +202,30 @@ def credit_intervals(table: pd.DataFrame, title: str, xlabel: str = "credited co
     ax.legend(loc="lower right")
     ax.set_title(title)
     return fig
+
+
+def triangulation(table: pd.DataFrame, title: str) -> Figure:
+    """Per channel: the MMM's share of media contribution with its interval, and each attribution model's revenue share."""
+    channels = list(table.index)
+    fig, ax = plt.subplots(figsize=(11, 0.5 * len(channels) + 1.8))
+    y = np.arange(len(channels))
+    if table["mmm_share"].notna().any():
+        lo = (table["mmm_share"] - table["mmm_share_hdi_low"]).clip(lower=0).fillna(0)
+        hi = (table["mmm_share_hdi_high"] - table["mmm_share"]).clip(lower=0).fillna(0)
+        ax.barh(y, table["mmm_share"], color="#d1d5db", height=0.6, label=MODEL_LABELS["mmm"] + " (share of media contribution)")
+        ax.errorbar(table["mmm_share"], y, xerr=[lo, hi], fmt="none", ecolor="#111827", capsize=3, lw=1)
+    for k, (model, marker) in enumerate((("last_touch", "s"), ("markov", "o"), ("shapley", "D"))):
+        col = f"{model}_share"
+        if col in table:
+            ax.scatter(table[col], y + (k - 1) * 0.18, marker=marker, s=36, color=MODEL_COLORS[model], zorder=3,
+                       label=MODEL_LABELS[model] + " (share of attributed revenue)")
+    for yi, f in zip(y, table["flag"]):
+        if isinstance(f, str):
+            ax.text(1.0, yi, " flagged", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color=theme.COLORS["bad"])
+    ax.set_yticks(y, [str(c).replace("_", " ") for c in channels])
+    ax.invert_yaxis()
+    ax.set_xlabel("share of revenue")
+    theme.pct_axis(ax, "x")
+    ax.legend(ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12), fontsize=8)
+    ax.set_title(title)
+    return fig
