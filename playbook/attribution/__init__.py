@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 
@@ -51,6 +52,7 @@ class Settings:
     smoke: bool = False
     currency: str = "$"
     decide_prob: float = 0.9
+    markov_order: int = 0  # 0: chosen out of sample (markov.ORDER_RULE) up to markov.MAX_ORDER; else fixed
 
     @property
     def bootstrap_replicates(self) -> int:
@@ -95,7 +97,7 @@ class PathsPart:
     path_table: pd.DataFrame
     agg_paths: pd.DataFrame
     heuristics: pd.DataFrame  # long: model, channel, conversions, value
-    markov: MarkovResult
+    markov: MarkovResult  # on the chain of order ``order``
     shapley: ShapleyResult
     markov_ci: pd.DataFrame
     shapley_ci: pd.DataFrame
@@ -104,6 +106,10 @@ class PathsPart:
     bias: pd.DataFrame
     mmm_shares: pd.Series
     credits_value: dict[str, pd.Series] = field(default_factory=dict)  # attributed revenue by model and channel
+    order: int = 1  # the Markov chain's order
+    order_choice: markov.OrderChoice | None = None  # None: the order was fixed by the settings
+    markov_first_order: MarkovResult | None = None  # the first-order chain (ChannelAttribution's default), for comparison
+    time_to_conversion: pd.DataFrame | None = None  # None: no timestamps (paths.csv)
 
     @property
     def total_conversions(self) -> float:
@@ -163,6 +169,14 @@ class AttributionResult:
             s = p.shapley.channels.merge(p.shapley_ci.rename(columns=rename), on="channel")
             out["shapley"] = _by_channel(s, ["conversions", "conversions_low", "conversions_high", "value", "negative_marginals",
                                              "conversions_unconstrained", "touched_conversions", "sampling_se"])
+            out["markov_order"] = p.order
+            out["markov_order_selection"] = p.order_choice.as_dict() if p.order_choice is not None else {"order": p.order, "rule": "fixed by the markov_order parameter"}
+            if p.markov_first_order is not None:
+                out["markov_first_order"] = _by_channel(p.markov_first_order.channels, ["conversions", "value", "removal_effect"])
+            out["time_to_conversion"] = (
+                {r["channel"]: {"median_days": r["median_days"], "p90_days": r["p90_days"], "journeys": int(r["journeys"])}
+                 for _, r in p.time_to_conversion.iterrows()} if p.time_to_conversion is not None else {}
+            )
             for model, g in p.heuristics.groupby("model", sort=False):
                 out[model] = _by_channel(g, ["conversions", "value"])
             out["shares"] = p.shares.to_dict(orient="index")
@@ -227,10 +241,12 @@ def analyze_paths(path_table: pd.DataFrame, journeys_: Journeys | None, mmm: Map
     s = settings
     agg = journeys.aggregate_paths(path_table)
     heur = heuristics.heuristic_attribution(path_table, half_life_days=s.half_life_days)
-    mk = markov.markov_attribution(agg)
+    choice = markov.choose_order(agg, seed=s.seed) if s.markov_order <= 0 else None
+    order = choice.order if choice is not None else int(s.markov_order)
+    mk = markov.markov_attribution_order(agg, order)
     sh = shapley.shapley_attribution(agg, seed=s.seed)
     n_boot = s.bootstrap_replicates
-    markov_ci = compare.bootstrap_credits(agg, markov.markov_credit, n_boot=n_boot, seed=s.seed, cred=s.interval)
+    markov_ci = compare.bootstrap_credits(agg, partial(markov.markov_credit, order=order), n_boot=n_boot, seed=s.seed, cred=s.interval)
     shapley_ci = compare.bootstrap_credits(agg, shapley.shapley_credit, n_boot=n_boot, seed=s.seed + 1, cred=s.interval)
     credits = {m: g.set_index("channel")["conversions"] for m, g in heur.groupby("model", sort=False)}
     credits["markov"] = mk.channels.set_index("channel")["conversions"]
@@ -243,7 +259,9 @@ def analyze_paths(path_table: pd.DataFrame, journeys_: Journeys | None, mmm: Map
     mmm_shares = compare.mmm_contribution_shares(mmm) if mmm else pd.Series(dtype=float, name="mmm")
     if len(mmm_shares):
         shares["mmm"] = mmm_shares.reindex(shares.index)
-    return PathsPart(journeys_, path_table, agg, heur, mk, sh, markov_ci, shapley_ci, credits, shares, bias, mmm_shares, credits_value)
+    return PathsPart(journeys_, path_table, agg, heur, mk, sh, markov_ci, shapley_ci, credits, shares, bias, mmm_shares, credits_value,
+                     order, choice, markov.markov_attribution(agg) if order != 1 else None,
+                     journeys.time_to_conversion(journeys_.paths) if journeys_ is not None else None)
 
 
 def analyze(

@@ -478,9 +478,11 @@ def methods(r: AttributionResult) -> list[str]:
         out += [
             f"<b>Heuristics.</b> First / last touch; linear (repeated touches count); time decay with a {fmt.number(s.half_life_days, 1)}-day "
             "half-life; position based 40/20/40.",
-            "<b>Markov.</b> First-order chain over (start), channels, (conversion), (null); self-transitions dropped. Removal effects are "
-            "solved exactly: P(conversion) = [(I − Q)⁻¹ R] from (start) by a linear solve; removing a channel sends its incoming "
-            "transitions to (null). Credit = total conversions × removal effect / sum of removal effects (ChannelAttribution's allocation).",
+            f"<b>Markov.</b> Chain of order {r.paths.order} over (start), states of the last {fmt.plural(r.paths.order, 'channel')} "
+            "touched, (conversion) and (null); repeated touches of one channel merged. Removal effects are solved exactly: "
+            "P(conversion) = [(I − Q)⁻¹ R] from (start) by a linear solve; removing a channel sends every transition into a state "
+            "that contains it to (null). Credit = total conversions × removal effect / sum of removal effects (ChannelAttribution's "
+            f"allocation). Order: {markov_order_text(r)}.",
             "<b>Shapley.</b> The value of a set of channels is the conversion rate of journeys that touched exactly that set, partially "
             "pooled towards an additive logistic model (scikit-learn) with the weight of 10 journeys. Each converting set's conversions "
             f"are split by the rule: {shapley_rule_text()}. That keeps every channel between zero and the conversions of the journeys that "
@@ -493,6 +495,38 @@ def methods(r: AttributionResult) -> list[str]:
             f"{fmt.interval_label(r.interval)}.",
         ]
     return out
+
+
+def markov_order_text(r: AttributionResult) -> str:
+    """How the Markov order was set: the stated rule and its scores, or the fixed parameter."""
+    from playbook.attribution.markov import ORDER_RULE
+
+    choice = r.paths.order_choice
+    if choice is None:
+        return f"fixed at {r.paths.order} by the markov_order parameter"
+    scores = "; ".join(f"order {int(x.order)}: {fmt.number(x.loglik, 3)} ± {fmt.number(x.se, 3)}" for x in choice.scores.itertuples())
+    return f"{html.escape(ORDER_RULE)} (held-out log-likelihood per journey: {scores}; chosen: {choice.order})"
+
+
+def time_to_conversion_sentence(r: AttributionResult) -> str | None:
+    """How long conversions take from the first touch, overall and for the slowest channel; ``None`` without timestamps."""
+    from playbook.attribution.journeys import ALL_CHANNELS
+
+    t = r.paths.time_to_conversion
+    if t is None or not len(t):
+        return None
+    t = t.set_index("channel")
+    per = t.drop(index=ALL_CHANNELS, errors="ignore")
+    text = ""
+    if ALL_CHANNELS in t.index:
+        a = t.loc[ALL_CHANNELS]
+        text = (f"Half of the conversions come within {fmt.number(a['median_days'], 1)} days of the journey's first touch, "
+                f"90% within {fmt.number(a['p90_days'], 1)} days.")
+    if len(per) > 1:
+        slow, fast = per["median_days"].idxmax(), per["median_days"].idxmin()
+        text += (f" From its first touch, {label(slow)} takes longest to convert (median {fmt.number(per.loc[slow, 'median_days'], 1)} days), "
+                 f"{label(fast)} the least ({fmt.number(per.loc[fast, 'median_days'], 1)} days).")
+    return text.strip()
 
 
 def shapley_rule_text() -> str:

@@ -88,3 +88,8 @@ def triangulation(r: AttributionResult) -> dict:
                                     "flag": lambda v: str(v).replace("_", " ")},
             "caption": "Triangulation per channel: MMM incremental ROAS and share of media contribution, attribution models' share of "
                        "attributed revenue, lift-test ROAS, and the disagreement flag"}
+
+
+def time_to_conversion(r: AttributionResult) -> dict:
+    return {"frame": r.paths.time_to_conversion, "formats": {"journeys": fmt.count, "median_days": "{:.1f}", "p90_days": "{:.1f}"},
+            "caption": "Days from a channel's first touch to the conversion, over the converting journeys it touched (all: the journey's first touch)"}

@@ -84,7 +84,7 @@ def result(paths=OPEN_CLOSE, funnel=None, targets=None, mmm=None, lift_tests=Non
     """An :class:`AttributionResult` of small hand-made inputs (2 bootstrap replicates unless told)."""
     from playbook import attribution
 
-    s = attribution.Settings(**{"n_bootstrap": 2, **settings})
+    s = attribution.Settings(**{"n_bootstrap": 2, "markov_order": 1, **settings})
     return attribution.analyze(funnel_data=funnel, paths=paths_csv(paths) if paths is not None else None, targets=targets, mmm=mmm,
                                lift_tests=lift_tests, settings=s)
 

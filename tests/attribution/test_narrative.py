@@ -254,3 +254,20 @@ def test_triangulation_needs_journeys(funnel_only):
     assert funnel_only.triangulation is None
     assert N.triangulation_banners(funnel_only) == [N.skipped_banner(N.SECTION_ATTRIBUTION)]
     assert "triangulation" not in funnel_only.results()
+
+
+def test_markov_order_and_time_to_conversion_sentences(paths_only):
+    assert N.markov_order_text(paths_only) == "fixed at 1 by the markov_order parameter"
+    assert N.time_to_conversion_sentence(paths_only) is None  # paths.csv carries no timestamps
+    chosen = result(markov_order=0)
+    assert "one standard error" in N.markov_order_text(chosen) and "chosen: " in N.markov_order_text(chosen)
+    assert f"Chain of order {chosen.paths.order}" in " ".join(N.methods(chosen))
+    from playbook import attribution
+
+    tp = pd.DataFrame({"journey_id": ["1", "1", "2"], "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-01"]),
+                       "channel": ["a", "b", "b"]})
+    cv = pd.DataFrame({"journey_id": ["1", "2"], "timestamp": pd.to_datetime(["2024-01-11", "2024-01-03"]), "value": [1.0, 1.0]})
+    r = attribution.analyze(touchpoints=tp, conversions=cv, settings=attribution.Settings(n_bootstrap=2, markov_order=1))
+    assert N.time_to_conversion_sentence(r) == ("Half of the conversions come within 6.0 days of the journey's first touch, 90% within 9.2 days. "
+                                                "From its first touch, a takes longest to convert (median 10.0 days), b the least (4.0 days).")
+    assert r.results()["time_to_conversion"]["a"] == {"median_days": 10.0, "p90_days": 10.0, "journeys": 1}
