@@ -32,7 +32,8 @@ ALERTS_DRAWN = 3
 SECTION_FUNNEL = "Funnel: where do prospects drop out?"
 SECTION_KPI = "KPI monitor: what is off target, what moved?"
 SECTION_ATTRIBUTION = "Attribution: which channels earn the conversions?"
-SECTIONS = (SECTION_FUNNEL, SECTION_KPI, SECTION_ATTRIBUTION)
+SECTION_TRIANGULATION = "Triangulation: MMM, attribution and lift tests side by side"
+SECTIONS = (SECTION_FUNNEL, SECTION_KPI, SECTION_ATTRIBUTION, SECTION_TRIANGULATION)
 
 
 def label(channel) -> str:
@@ -253,8 +254,11 @@ def no_alerts_banner(r: AttributionResult) -> tuple[str, str]:
 
 def skipped_banner(section: str) -> tuple[str, str]:
     """The warning shown in place of a section whose input is missing."""
+    journeys = "no <code>paths.csv</code> or <code>touchpoints.csv</code> + <code>conversions.csv</code>."
     if section == SECTION_ATTRIBUTION:
-        return ("Attribution skipped: no <code>paths.csv</code> or <code>touchpoints.csv</code> + <code>conversions.csv</code>.", "warning")
+        return f"Attribution skipped: {journeys}", "warning"
+    if section == SECTION_TRIANGULATION:
+        return f"Triangulation skipped: it lines the attribution models up against the MMM, and there are no journeys ({journeys[:-1]}).", "warning"
     name = "Funnel section" if section == SECTION_FUNNEL else "KPI monitor"
     return f"{name} skipped: no <code>funnel.csv</code> in the data folder.", "warning"
 
@@ -547,8 +551,6 @@ def diagnostics(r: AttributionResult) -> list[str]:
 
 # --------------------------------------------------------------------------- triangulation
 
-SECTION_TRIANGULATION = "Triangulation: MMM, attribution and lift tests side by side"
-SECTIONS = (*SECTIONS, SECTION_TRIANGULATION)
 
 
 def _flagged(r: AttributionResult) -> pd.DataFrame:
@@ -560,7 +562,7 @@ def triangulation_banners(r: AttributionResult) -> list[tuple[str, str]]:
     """What the triangulation lacks or cannot trust: no MMM, a failed MMM health check, another interval mass, one-sided channels."""
     tri, out = r.triangulation, []
     if tri is None:
-        return [skipped_banner(SECTION_ATTRIBUTION)]
+        return [skipped_banner(SECTION_TRIANGULATION)]
     if not tri.table["mmm_roas_mean"].notna().any():
         out.append(("No <code>mmm.json</code> in this run: the MMM's incremental ROAS and shares are missing, so only the attribution "
                     "models" + (" and the lift tests" if tri.lift_tests_given else "") + " are lined up, and nothing is flagged.", "info"))

@@ -120,7 +120,8 @@ def kpi_status_grid(status: pd.DataFrame, title: str) -> Figure:
     for i in range(len(channels)):
         for j in range(len(kpis)):
             ax.text(j, i, text[i][j], ha="center", va="center", fontsize=9)
-    ax.set_xticks(range(len(kpis)), [k.upper() if k != "pay_rate" else "pay rate" for k in kpis])
+    names = {"pay_rate": "pay rate", "roas": "attributed ROAS"}
+    ax.set_xticks(range(len(kpis)), [names.get(k, k.upper()) for k in kpis])
     ax.set_yticks(range(len(channels)), [c.replace("_", " ") for c in channels])
     ax.grid(False)
     ax.set_title(title)

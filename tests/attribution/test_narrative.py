@@ -252,7 +252,8 @@ def test_triangulation_with_a_failed_mmm():
 
 def test_triangulation_needs_journeys(funnel_only):
     assert funnel_only.triangulation is None
-    assert N.triangulation_banners(funnel_only) == [N.skipped_banner(N.SECTION_ATTRIBUTION)]
+    assert N.triangulation_banners(funnel_only) == [N.skipped_banner(N.SECTION_TRIANGULATION)]
+    assert N.skipped_banner(N.SECTION_TRIANGULATION)[0].startswith("Triangulation skipped: it lines the attribution models up")
     assert "triangulation" not in funnel_only.results()
 
 
