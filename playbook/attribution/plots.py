@@ -208,7 +208,7 @@ def credit_intervals(table: pd.DataFrame, title: str, xlabel: str = "credited co
 def triangulation(table: pd.DataFrame, title: str) -> Figure:
     """Per channel: the MMM's share of media contribution with its interval, and each attribution model's revenue share."""
     channels = list(table.index)
-    fig, ax = plt.subplots(figsize=(11, 0.5 * len(channels) + 1.8))
+    fig, ax = plt.subplots(figsize=(11, 0.55 * len(channels) + 2.2))
     y = np.arange(len(channels))
     if table["mmm_share"].notna().any():
         lo = (table["mmm_share"] - table["mmm_share_hdi_low"]).clip(lower=0).fillna(0)
@@ -218,7 +218,7 @@ def triangulation(table: pd.DataFrame, title: str) -> Figure:
     for k, (model, marker) in enumerate((("last_touch", "s"), ("markov", "o"), ("shapley", "D"))):
         col = f"{model}_share"
         if col in table:
-            ax.scatter(table[col], y + (k - 1) * 0.18, marker=marker, s=36, color=MODEL_COLORS[model], zorder=3,
+            ax.scatter(table[col], y + (k - 1) * 0.22 + 0.11, marker=marker, s=36, color=MODEL_COLORS[model], zorder=3,
                        label=MODEL_LABELS[model] + " (share of attributed revenue)")
     for yi, f in zip(y, table["flag"]):
         if isinstance(f, str):
@@ -227,6 +227,6 @@ def triangulation(table: pd.DataFrame, title: str) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("share of revenue")
     theme.pct_axis(ax, "x")
-    ax.legend(ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12), fontsize=8)
+    ax.legend(ncol=2, loc="upper left", bbox_to_anchor=(0, -0.3), fontsize=8)
     ax.set_title(title)
     return fig
