@@ -77,7 +77,17 @@ def leak(r: AttributionResult) -> tuple[pd.Series, pd.Series]:
     return allc, worst
 
 
+NO_LEAK = "Nobody went past an impression in the data, so no step of the funnel after the click can be measured."
+
+
+def has_leak(r: AttributionResult) -> bool:
+    """Whether any post-click step was entered (else there is no leak to report)."""
+    return F.ALL in set(r.funnel.dropoffs["channel"])
+
+
 def leak_finding(r: AttributionResult) -> str:
+    if not has_leak(r):
+        return NO_LEAK
     allc, worst = leak(r)
     return (
         f"<b>Biggest funnel leak:</b> {fmt.pct(allc['drop_off'])} of those who reach <i>{allc['from_stage']}</i> never reach "
@@ -94,6 +104,8 @@ def _leak_steps(r: AttributionResult) -> pd.Series:
 
 
 def leak_sentence(r: AttributionResult) -> str:
+    if not has_leak(r):
+        return NO_LEAK
     steps = _leak_steps(r)
     _, worst = leak(r)
     return (
@@ -103,6 +115,8 @@ def leak_sentence(r: AttributionResult) -> str:
 
 
 def leak_title(r: AttributionResult) -> str:
+    if not has_leak(r):
+        return "Step conversion by channel"
     return f"Step conversion by channel: the leak is {_leak_steps(r).index[0]}"
 
 

@@ -272,3 +272,10 @@ def test_markov_order_and_time_to_conversion_sentences(paths_only):
     assert N.time_to_conversion_sentence(r) == ("Half of the conversions come within 6.0 days of the journey's first touch, 90% within 9.2 days. "
                                                 "From its first touch, a takes longest to convert (median 10.0 days), b the least (4.0 days).")
     assert r.results()["time_to_conversion"]["a"] == {"median_days": 10.0, "p90_days": 10.0, "journeys": 1}
+
+
+def test_a_funnel_without_clicks_has_no_leak_to_report():
+    r = result(paths=None, funnel=daily_funnel().assign(clicks=0.0, signups=0.0, orders=0.0, revenue=0.0))
+    assert not N.has_leak(r) and N.leak_finding(r) == N.NO_LEAK == N.leak_sentence(r)
+    assert N.leak_title(r) == "Step conversion by channel" and N.findings(r)[0] == N.NO_LEAK
+    assert "(attributed ROAS 0.00)" in N.economics_sentence(r)
