@@ -54,7 +54,7 @@ def funnel_rates(stage_table: pd.DataFrame, title: str, all_label: str = "all ch
         y = np.arange(len(channels))
         col = [colors.get(c, theme.COLORS["neutral"]) for c in channels]
         ax.barh(y, t["rate"], color=col, alpha=0.85)
-        ax.errorbar(t["rate"], y, xerr=[t["rate"] - t["rate_low"], t["rate_high"] - t["rate"]], fmt="none", ecolor="#111827", capsize=3, lw=1)
+        ax.errorbar(t["rate"], y, xerr=[(t["rate"] - t["rate_low"]).clip(lower=0).fillna(0), (t["rate_high"] - t["rate"]).clip(lower=0).fillna(0)], fmt="none", ecolor="#111827", capsize=3, lw=1)
         ax.set_yticks(y, [c.replace("_", " ") for c in channels])
         ax.invert_yaxis()
         ax.set_title(STAGE_LABELS.get(step, step), fontsize=10, fontweight="normal")
@@ -75,7 +75,7 @@ def unit_economics_chart(econ: pd.DataFrame, title: str, currency: str = "$", al
     y = np.arange(len(channels))
     for ax, kpi, label in ((axes[0], "cac", f"CAC ({currency} per paying customer)"), (axes[1], "roas", "attributed ROAS (revenue ÷ spend)")):
         ax.barh(y, e[kpi], color=col, alpha=0.85)
-        ax.errorbar(e[kpi], y, xerr=[e[kpi] - e[f"{kpi}_low"], e[f"{kpi}_high"] - e[kpi]], fmt="none", ecolor="#111827", capsize=3, lw=1)
+        ax.errorbar(e[kpi], y, xerr=[(e[kpi] - e[f"{kpi}_low"]).clip(lower=0).fillna(0), (e[f"{kpi}_high"] - e[kpi]).clip(lower=0).fillna(0)], fmt="none", ecolor="#111827", capsize=3, lw=1)
         ax.set_xlabel(label)
         for yi, v in zip(y, e[kpi]):
             ax.text(v, yi, f"  {currency if kpi == 'cac' else ''}{v:,.2f}", va="center", fontsize=8)
