@@ -53,6 +53,9 @@ REQUIRED_KEYS = {
     "attribution": [
         "markov.*.conversions", "markov.*.value", "markov.*.removal_effect", "shapley.*.conversions", "first_touch.*.conversions",
         "last_touch.*.conversions", "linear.*.conversions", "alerts", "funnel",
+        "shapley.*.negative_marginals", "shapley.*.touched_conversions", "attribution_meta.warnings",
+        *(f"triangulation.missing.{k}" for k in ("mmm_only", "attribution_only", "lift_tests_only")),
+        "markov_order", "time_to_conversion.*.median_days", "time_to_conversion.*.p90_days",
     ],
 }
 

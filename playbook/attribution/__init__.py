@@ -15,17 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 
-from playbook.attribution import compare, funnel, heuristics, journeys, kpi, markov, shapley
+from playbook.attribution import compare, funnel, heuristics, journeys, kpi, markov, shapley, triangulation
 from playbook.attribution.journeys import Journeys
 from playbook.attribution.markov import MarkovResult
 from playbook.attribution.shapley import ShapleyResult
+from playbook.attribution.triangulation import Triangulation
 
 __all__ = [
     "AttributionResult", "FunnelPart", "PathsPart", "Settings", "analyze",
-    "compare", "funnel", "heuristics", "journeys", "kpi", "markov", "shapley",
+    "compare", "funnel", "heuristics", "journeys", "kpi", "markov", "shapley", "triangulation",
 ]
 
 #: Smoke runs keep this many days of funnel history for the alerts' STL fit (a full run keeps ten years).
@@ -50,6 +52,7 @@ class Settings:
     smoke: bool = False
     currency: str = "$"
     decide_prob: float = 0.9
+    markov_order: int = 0  # 0: chosen out of sample (markov.ORDER_RULE) up to markov.MAX_ORDER; else fixed
 
     @property
     def bootstrap_replicates(self) -> int:
@@ -94,7 +97,7 @@ class PathsPart:
     path_table: pd.DataFrame
     agg_paths: pd.DataFrame
     heuristics: pd.DataFrame  # long: model, channel, conversions, value
-    markov: MarkovResult
+    markov: MarkovResult  # on the chain of order ``order``
     shapley: ShapleyResult
     markov_ci: pd.DataFrame
     shapley_ci: pd.DataFrame
@@ -102,6 +105,11 @@ class PathsPart:
     shares: pd.DataFrame  # channel × model shares of credited conversions (+ "mmm" when the MMM is given)
     bias: pd.DataFrame
     mmm_shares: pd.Series
+    credits_value: dict[str, pd.Series] = field(default_factory=dict)  # attributed revenue by model and channel
+    order: int = 1  # the Markov chain's order
+    order_choice: markov.OrderChoice | None = None  # None: the order was fixed by the settings
+    markov_first_order: MarkovResult | None = None  # the first-order chain (ChannelAttribution's default), for comparison
+    time_to_conversion: pd.DataFrame | None = None  # None: no timestamps (paths.csv)
 
     @property
     def total_conversions(self) -> float:
@@ -130,6 +138,7 @@ class AttributionResult:
     mmm_given: bool
     data_period: tuple | None
     warnings: list[str] = field(default_factory=list)
+    triangulation: Triangulation | None = None  # None without journeys
 
     @property
     def interval(self) -> float:
@@ -160,6 +169,14 @@ class AttributionResult:
             s = p.shapley.channels.merge(p.shapley_ci.rename(columns=rename), on="channel")
             out["shapley"] = _by_channel(s, ["conversions", "conversions_low", "conversions_high", "value", "negative_marginals",
                                              "conversions_unconstrained", "touched_conversions", "sampling_se"])
+            out["markov_order"] = p.order
+            out["markov_order_selection"] = p.order_choice.as_dict() if p.order_choice is not None else {"order": p.order, "rule": "fixed by the markov_order parameter"}
+            if p.markov_first_order is not None:
+                out["markov_first_order"] = _by_channel(p.markov_first_order.channels, ["conversions", "value", "removal_effect"])
+            out["time_to_conversion"] = (
+                {r["channel"]: {"median_days": r["median_days"], "p90_days": r["p90_days"], "journeys": int(r["journeys"])}
+                 for _, r in p.time_to_conversion.iterrows()} if p.time_to_conversion is not None else {}
+            )
             for model, g in p.heuristics.groupby("model", sort=False):
                 out[model] = _by_channel(g, ["conversions", "value"])
             out["shares"] = p.shares.to_dict(orient="index")
@@ -176,6 +193,8 @@ class AttributionResult:
             }
             if len(p.mmm_shares):
                 out["mmm_contribution_share"] = p.mmm_shares.to_dict()
+        if self.triangulation is not None:
+            out["triangulation"] = self.triangulation.results()
         return out
 
 
@@ -222,20 +241,27 @@ def analyze_paths(path_table: pd.DataFrame, journeys_: Journeys | None, mmm: Map
     s = settings
     agg = journeys.aggregate_paths(path_table)
     heur = heuristics.heuristic_attribution(path_table, half_life_days=s.half_life_days)
-    mk = markov.markov_attribution(agg)
+    choice = markov.choose_order(agg, seed=s.seed) if s.markov_order <= 0 else None
+    order = choice.order if choice is not None else int(s.markov_order)
+    mk = markov.markov_attribution_order(agg, order)
     sh = shapley.shapley_attribution(agg, seed=s.seed)
     n_boot = s.bootstrap_replicates
-    markov_ci = compare.bootstrap_credits(agg, markov.markov_credit, n_boot=n_boot, seed=s.seed, cred=s.interval)
+    markov_ci = compare.bootstrap_credits(agg, partial(markov.markov_credit, order=order), n_boot=n_boot, seed=s.seed, cred=s.interval)
     shapley_ci = compare.bootstrap_credits(agg, shapley.shapley_credit, n_boot=n_boot, seed=s.seed + 1, cred=s.interval)
     credits = {m: g.set_index("channel")["conversions"] for m, g in heur.groupby("model", sort=False)}
     credits["markov"] = mk.channels.set_index("channel")["conversions"]
     credits["shapley"] = sh.channels.set_index("channel")["conversions"]
+    credits_value = {m: g.set_index("channel")["value"] for m, g in heur.groupby("model", sort=False)}
+    credits_value["markov"] = mk.channels.set_index("channel")["value"]
+    credits_value["shapley"] = sh.channels.set_index("channel")["value"]
     shares = compare.model_comparison(credits)
     bias = compare.last_touch_bias(shares)
     mmm_shares = compare.mmm_contribution_shares(mmm) if mmm else pd.Series(dtype=float, name="mmm")
     if len(mmm_shares):
         shares["mmm"] = mmm_shares.reindex(shares.index)
-    return PathsPart(journeys_, path_table, agg, heur, mk, sh, markov_ci, shapley_ci, credits, shares, bias, mmm_shares)
+    return PathsPart(journeys_, path_table, agg, heur, mk, sh, markov_ci, shapley_ci, credits, shares, bias, mmm_shares, credits_value,
+                     order, choice, markov.markov_attribution(agg) if order != 1 else None,
+                     journeys.time_to_conversion(journeys_.paths) if journeys_ is not None else None)
 
 
 def analyze(
@@ -246,12 +272,15 @@ def analyze(
     conversions: pd.DataFrame | None = None,
     targets: Mapping | None = None,
     mmm: Mapping | None = None,
+    lift_tests: pd.DataFrame | None = None,
     settings: Settings = Settings(),
 ) -> AttributionResult:
     """The attribution report's analysis of the validated inputs it was given (any may be ``None``).
 
     Raw touchpoints + conversions win over ``paths.csv`` when both are present. Raises
-    ``ValueError`` when there is neither a funnel nor any journeys.
+    ``ValueError`` when there is neither a funnel nor any journeys. ``mmm`` is the same run's
+    ``mmm.json`` and ``lift_tests`` a validated ``lift_tests.csv`` (either may be ``None``): with
+    journeys they feed the triangulation.
     """
     has_raw = touchpoints is not None and conversions is not None
     if funnel_data is None and not has_raw and paths is None:
@@ -271,4 +300,5 @@ def analyze(
         mmm_given=bool(part_p is not None and len(part_p.mmm_shares)),
         data_period=_data_period(funnel_data, touchpoints if has_raw else None, conversions if has_raw else None),
         warnings=list(part_p.shapley.warnings) if part_p is not None else [],
+        triangulation=triangulation.triangulate(part_p.credits_value, mmm, lift_tests, settings.interval) if part_p is not None else None,
     )

@@ -60,7 +60,8 @@ def bootstrap_credits(
         rep["nulls"] = rng.poisson(agg["nulls"].to_numpy()).astype(float)
         rep["value"] = rep["conversions"] * mean_value
         rep = rep[(rep["conversions"] + rep["nulls"]) > 0]
-        draws.append(model(rep))
+        # a replicate of a tiny table can hold no journey at all: nothing to credit
+        draws.append(model(rep) if len(rep) else pd.Series(0.0, index=sorted({c for p in agg["path"] for c in p})))
     frame = pd.DataFrame(draws).fillna(0.0)
     tail = (1 - cred) / 2
     return pd.DataFrame(

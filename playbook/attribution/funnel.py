@@ -151,6 +151,7 @@ def largest_dropoff(stage_table: pd.DataFrame, from_stage: str | None = "clicks"
         if from_stage not in stages:
             raise ValueError(f"from_stage must be one of {stages}, got {from_stage!r}")
         table = table[table["from_stage"].isin(stages[stages.index(from_stage) :])]
+    table = table[table["drop_off"].notna()]  # a step nobody entered has no drop-off
     idx = table.groupby("channel", sort=False)["drop_off"].idxmax()
     return table.loc[idx.dropna().astype(int)].reset_index(drop=True)
 

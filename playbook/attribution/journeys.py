@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
+#: The row of :func:`time_to_conversion` for the journey as a whole (its first touch).
+ALL_CHANNELS = "all"
 
 
 def parse_paths(frame: pd.DataFrame, sep: str = ">") -> pd.DataFrame:
@@ -132,3 +134,28 @@ def path_length_summary(paths: pd.DataFrame) -> pd.DataFrame:
     out["journeys"] = out["conversions"] + out["nulls"]
     out["conversion_rate"] = out["conversions"] / out["journeys"]
     return out.reset_index()[["touches", "journeys", "conversions", "conversion_rate"]]
+
+
+def time_to_conversion(paths: pd.DataFrame) -> pd.DataFrame:
+    """Days from a channel's first touch in a converting journey to the conversion: channel, journeys, median_days, p90_days.
+
+    Needs ``days_to_end`` (journeys built from timestamped touchpoints). Each converting journey
+    counts once per channel it touched, at that channel's earliest touch; the row ``"all"`` uses
+    the journey's first touch.
+    """
+    cols = ["channel", "journeys", "median_days", "p90_days"]
+    if "days_to_end" not in paths.columns:
+        return pd.DataFrame(columns=cols)
+    rows: dict[str, list[float]] = {}
+    for path, days, conv in zip(paths["path"], paths["days_to_end"], paths["conversions"]):
+        if conv <= 0 or not len(path):
+            continue
+        first: dict[str, float] = {}
+        for c, d in zip(path, days):
+            first[c] = max(first.get(c, 0.0), float(d))
+        for c, d in first.items():
+            rows.setdefault(c, []).extend([d] * int(round(conv)))
+        rows.setdefault(ALL_CHANNELS, []).extend([max(first.values())] * int(round(conv)))
+    out = [{"channel": c, "journeys": len(v), "median_days": float(np.median(v)), "p90_days": float(np.quantile(v, 0.9))}
+           for c, v in sorted(rows.items()) if v]
+    return pd.DataFrame(out, columns=cols)

@@ -32,7 +32,8 @@ ALERTS_DRAWN = 3
 SECTION_FUNNEL = "Funnel: where do prospects drop out?"
 SECTION_KPI = "KPI monitor: what is off target, what moved?"
 SECTION_ATTRIBUTION = "Attribution: which channels earn the conversions?"
-SECTIONS = (SECTION_FUNNEL, SECTION_KPI, SECTION_ATTRIBUTION)
+SECTION_TRIANGULATION = "Triangulation: MMM, attribution and lift tests side by side"
+SECTIONS = (SECTION_FUNNEL, SECTION_KPI, SECTION_ATTRIBUTION, SECTION_TRIANGULATION)
 
 
 def label(channel) -> str:
@@ -76,7 +77,17 @@ def leak(r: AttributionResult) -> tuple[pd.Series, pd.Series]:
     return allc, worst
 
 
+NO_LEAK = "Nobody went past an impression in the data, so no step of the funnel after the click can be measured."
+
+
+def has_leak(r: AttributionResult) -> bool:
+    """Whether any post-click step was entered (else there is no leak to report)."""
+    return F.ALL in set(r.funnel.dropoffs["channel"])
+
+
 def leak_finding(r: AttributionResult) -> str:
+    if not has_leak(r):
+        return NO_LEAK
     allc, worst = leak(r)
     return (
         f"<b>Biggest funnel leak:</b> {fmt.pct(allc['drop_off'])} of those who reach <i>{allc['from_stage']}</i> never reach "
@@ -93,6 +104,8 @@ def _leak_steps(r: AttributionResult) -> pd.Series:
 
 
 def leak_sentence(r: AttributionResult) -> str:
+    if not has_leak(r):
+        return NO_LEAK
     steps = _leak_steps(r)
     _, worst = leak(r)
     return (
@@ -102,6 +115,8 @@ def leak_sentence(r: AttributionResult) -> str:
 
 
 def leak_title(r: AttributionResult) -> str:
+    if not has_leak(r):
+        return "Step conversion by channel"
     return f"Step conversion by channel: the leak is {_leak_steps(r).index[0]}"
 
 
@@ -140,6 +155,10 @@ def economics_note(r: AttributionResult) -> str:
         "divided by its spend (not the incremental return the MMM estimates); right of the dashed line a channel's attributed revenue "
         f"covers its spend. Whiskers are {_ilabel(r, 'credible intervals')}."
     )
+
+
+TREND_NOTE = ("One line per channel, one point per week. Gaps are weeks a channel was off air. Watch for lines that drift down over "
+              "months (creative fatigue) rather than single dips (those are in the KPI monitor).")
 
 
 def trend_sentence(r: AttributionResult) -> str:
@@ -249,8 +268,11 @@ def no_alerts_banner(r: AttributionResult) -> tuple[str, str]:
 
 def skipped_banner(section: str) -> tuple[str, str]:
     """The warning shown in place of a section whose input is missing."""
+    journeys = "no <code>paths.csv</code> or <code>touchpoints.csv</code> + <code>conversions.csv</code>."
     if section == SECTION_ATTRIBUTION:
-        return ("Attribution skipped: no <code>paths.csv</code> or <code>touchpoints.csv</code> + <code>conversions.csv</code>.", "warning")
+        return f"Attribution skipped: {journeys}", "warning"
+    if section == SECTION_TRIANGULATION:
+        return f"Triangulation skipped: it lines the attribution models up against the MMM, and there are no journeys ({journeys[:-1]}).", "warning"
     name = "Funnel section" if section == SECTION_FUNNEL else "KPI monitor"
     return f"{name} skipped: no <code>funnel.csv</code> in the data folder.", "warning"
 
@@ -327,6 +349,17 @@ def shares_sentence(r: AttributionResult) -> str:
     if r.mmm_given:
         text += " The MMM's contribution shares are shown beside them (a share of revenue, not of conversions)."
     return text
+
+
+def shares_note(r: AttributionResult) -> str:
+    return (
+        "Each group is a channel; each bar the share of observed conversions a model gives it (bars of one colour add up to 100%). "
+        "Last touch (grey) credits whoever came last; Markov (blue) and Shapley (red-orange) share the conversions out by each "
+        "channel's part in the converting journeys. None of them measures what a channel adds: that is the MMM's and the lift "
+        "tests' job (see the triangulation). "
+        + ("The black bars are the MMM's shares of media contribution. " if r.mmm_given else "")
+        + "First-touch, position-based and time-decay shares are in the table below."
+    )
 
 
 def shares_title(r: AttributionResult) -> str:
@@ -407,6 +440,9 @@ def findings(r: AttributionResult) -> list[str]:
             out.append(t)
     if r.paths is not None:
         out += [bias_finding(r), top_finding(r)]
+        tri = triangulation_finding(r)
+        if tri:
+            out.append(tri)
     return out
 
 
@@ -460,9 +496,11 @@ def methods(r: AttributionResult) -> list[str]:
         out += [
             f"<b>Heuristics.</b> First / last touch; linear (repeated touches count); time decay with a {fmt.number(s.half_life_days, 1)}-day "
             "half-life; position based 40/20/40.",
-            "<b>Markov.</b> First-order chain over (start), channels, (conversion), (null); self-transitions dropped. Removal effects are "
-            "solved exactly: P(conversion) = [(I − Q)⁻¹ R] from (start) by a linear solve; removing a channel sends its incoming "
-            "transitions to (null). Credit = total conversions × removal effect / sum of removal effects (ChannelAttribution's allocation).",
+            f"<b>Markov.</b> Chain of order {r.paths.order} over (start), states of the last {fmt.plural(r.paths.order, 'channel')} "
+            "touched, (conversion) and (null); repeated touches of one channel merged. Removal effects are solved exactly: "
+            "P(conversion) = [(I − Q)⁻¹ R] from (start) by a linear solve; removing a channel sends every transition into a state "
+            "that contains it to (null). Credit = total conversions × removal effect / sum of removal effects (ChannelAttribution's "
+            f"allocation). Order: {markov_order_text(r)}.",
             "<b>Shapley.</b> The value of a set of channels is the conversion rate of journeys that touched exactly that set, partially "
             "pooled towards an additive logistic model (scikit-learn) with the weight of 10 journeys. Each converting set's conversions "
             f"are split by the rule: {shapley_rule_text()}. That keeps every channel between zero and the conversions of the journeys that "
@@ -475,6 +513,38 @@ def methods(r: AttributionResult) -> list[str]:
             f"{fmt.interval_label(r.interval)}.",
         ]
     return out
+
+
+def markov_order_text(r: AttributionResult) -> str:
+    """How the Markov order was set: the stated rule and its scores, or the fixed parameter."""
+    from playbook.attribution.markov import ORDER_RULE
+
+    choice = r.paths.order_choice
+    if choice is None:
+        return f"fixed at {r.paths.order} by the markov_order parameter"
+    scores = "; ".join(f"order {int(x.order)}: {fmt.number(x.loglik, 3)} ± {fmt.number(x.se, 3)}" for x in choice.scores.itertuples())
+    return f"{html.escape(ORDER_RULE)} (held-out log-likelihood per journey: {scores}; chosen: {choice.order})"
+
+
+def time_to_conversion_sentence(r: AttributionResult) -> str | None:
+    """How long conversions take from the first touch, overall and for the slowest channel; ``None`` without timestamps."""
+    from playbook.attribution.journeys import ALL_CHANNELS
+
+    t = r.paths.time_to_conversion
+    if t is None or not len(t):
+        return None
+    t = t.set_index("channel")
+    per = t.drop(index=ALL_CHANNELS, errors="ignore")
+    text = ""
+    if ALL_CHANNELS in t.index:
+        a = t.loc[ALL_CHANNELS]
+        text = (f"Half of the conversions come within {fmt.number(a['median_days'], 1)} days of the journey's first touch, "
+                f"90% within {fmt.number(a['p90_days'], 1)} days.")
+    if len(per) > 1:
+        slow, fast = per["median_days"].idxmax(), per["median_days"].idxmin()
+        text += (f" From its first touch, {label(slow)} takes longest to convert (median {fmt.number(per.loc[slow, 'median_days'], 1)} days), "
+                 f"{label(fast)} the least ({fmt.number(per.loc[fast, 'median_days'], 1)} days).")
+    return text.strip()
 
 
 def shapley_rule_text() -> str:
@@ -491,3 +561,85 @@ def diagnostics(r: AttributionResult) -> list[str]:
         f"largest coalition: {fmt.plural(p.shapley.largest_coalition, 'channel')}."
     )
     return [line, *(html.escape(n) for n in p.shapley.notes), *(html.escape(w) for w in r.warnings)]
+
+
+# --------------------------------------------------------------------------- triangulation
+
+
+
+def _flagged(r: AttributionResult) -> pd.DataFrame:
+    t = r.triangulation.table
+    return t[t["flag"].notna()] if len(t) else t
+
+
+def triangulation_banners(r: AttributionResult) -> list[tuple[str, str]]:
+    """What the triangulation lacks or cannot trust: no MMM, a failed MMM health check, another interval mass, one-sided channels."""
+    tri, out = r.triangulation, []
+    if tri is None:
+        return [skipped_banner(SECTION_TRIANGULATION)]
+    if not tri.table["mmm_roas_mean"].notna().any():
+        out.append(("No <code>mmm.json</code> in this run: the MMM's incremental ROAS and shares are missing, so only the attribution "
+                    "models" + (" and the lift tests" if tri.lift_tests_given else "") + " are lined up, and nothing is flagged.", "info"))
+    if tri.mmm_healthy is False:
+        out.append(("The MMM's health check failed: its numbers are shown for reference, but no disagreement is flagged against them.", "warning"))
+    if tri.mmm_interval is not None and abs(float(tri.mmm_interval) - r.interval) > 1e-9:
+        out.append((f"The MMM's intervals are {fmt.mass(tri.mmm_interval)} intervals, this report's {fmt.mass(r.interval)}.", "info"))
+    sides = {"mmm_only": "in the MMM only (no tracked journeys)", "attribution_only": "in the journeys only (not in the MMM)",
+             "lift_tests_only": "in the lift tests only"}
+    parts = [f"{fmt.join([label(c) for c in tri.missing[k]])} {v}" for k, v in sides.items() if tri.missing.get(k)]
+    if parts:
+        out.append(("Channels on one side only, listed rather than dropped: " + "; ".join(parts) + ".", "info"))
+    return out
+
+
+def triangulation_sentence(r: AttributionResult) -> str:
+    tri = r.triangulation
+    t = tri.table
+    if not t["mmm_roas_mean"].notna().any():
+        return f"Attribution's shares of attributed revenue for {fmt.plural(len(t), 'channel')}; the MMM's incremental view is missing."
+    if tri.mmm_healthy is False:
+        return "The MMM failed its health check, so its incremental shares are not used to judge the attribution models."
+    flagged = _flagged(r)
+    n = int(t["mmm_share"].notna().sum())
+    if not len(flagged):
+        return (f"For all {fmt.plural(n, 'channel')} on both sides, the attribution models' revenue shares and the lift tests agree with "
+                f"the MMM within its intervals or within {fmt.number(_ratio_flag(), 1)}×.")
+    named = fmt.join([label(c) for c in flagged.index])
+    return (f"{fmt.count(len(flagged))} of {fmt.plural(n, 'channel')} disagree beyond the uncertainty: {named}. "
+            "Attribution shares out observed revenue; the MMM and lift tests measure what a channel adds.")
+
+
+def _ratio_flag() -> float:
+    from playbook.attribution.triangulation import RATIO_FLAG
+
+    return RATIO_FLAG
+
+
+def triangulation_flags(r: AttributionResult) -> list[str]:
+    """One plain explanation per flagged channel."""
+    return [html.escape(e) for e in _flagged(r)["explanation"]] if r.triangulation is not None else []
+
+
+def triangulation_title(r: AttributionResult) -> str:
+    flagged = _flagged(r)
+    if not r.triangulation.table["mmm_share"].notna().any():
+        return "Share of attributed revenue by model (no MMM in this run)"
+    if not len(flagged):
+        return "Attribution and the MMM agree within their uncertainty"
+    return f"Attribution and the MMM disagree on {fmt.join([label(c) for c in flagged.index])}"
+
+
+def triangulation_note(r: AttributionResult) -> str:
+    return (
+        f"Black bars are the MMM's share of media contribution with its {fmt.interval_label(r.triangulation.mmm_interval or r.interval)}; "
+        "coloured marks are each attribution model's share of attributed revenue (value-weighted credit, so both are shares of revenue). "
+        f"A channel is flagged when a model's share lies outside the MMM's interval and is at least {fmt.number(_ratio_flag(), 1)}× larger "
+        "or smaller, or when a lift test's ROAS interval misses the MMM's."
+    )
+
+
+def triangulation_finding(r: AttributionResult) -> str | None:
+    if r.triangulation is None or r.triangulation.mmm_healthy is False or not len(_flagged(r)):
+        return None
+    first = _flagged(r).iloc[0]
+    return f"<b>Attribution and the MMM disagree on {fmt.plural(len(_flagged(r)), 'channel')}</b>: {html.escape(first['explanation'])}"

@@ -54,7 +54,7 @@ def funnel_rates(stage_table: pd.DataFrame, title: str, all_label: str = "all ch
         y = np.arange(len(channels))
         col = [colors.get(c, theme.COLORS["neutral"]) for c in channels]
         ax.barh(y, t["rate"], color=col, alpha=0.85)
-        ax.errorbar(t["rate"], y, xerr=[t["rate"] - t["rate_low"], t["rate_high"] - t["rate"]], fmt="none", ecolor="#111827", capsize=3, lw=1)
+        ax.errorbar(t["rate"], y, xerr=[(t["rate"] - t["rate_low"]).clip(lower=0).fillna(0), (t["rate_high"] - t["rate"]).clip(lower=0).fillna(0)], fmt="none", ecolor="#111827", capsize=3, lw=1)
         ax.set_yticks(y, [c.replace("_", " ") for c in channels])
         ax.invert_yaxis()
         ax.set_title(STAGE_LABELS.get(step, step), fontsize=10, fontweight="normal")
@@ -75,7 +75,7 @@ def unit_economics_chart(econ: pd.DataFrame, title: str, currency: str = "$", al
     y = np.arange(len(channels))
     for ax, kpi, label in ((axes[0], "cac", f"CAC ({currency} per paying customer)"), (axes[1], "roas", "attributed ROAS (revenue ÷ spend)")):
         ax.barh(y, e[kpi], color=col, alpha=0.85)
-        ax.errorbar(e[kpi], y, xerr=[e[kpi] - e[f"{kpi}_low"], e[f"{kpi}_high"] - e[kpi]], fmt="none", ecolor="#111827", capsize=3, lw=1)
+        ax.errorbar(e[kpi], y, xerr=[(e[kpi] - e[f"{kpi}_low"]).clip(lower=0).fillna(0), (e[f"{kpi}_high"] - e[kpi]).clip(lower=0).fillna(0)], fmt="none", ecolor="#111827", capsize=3, lw=1)
         ax.set_xlabel(label)
         for yi, v in zip(y, e[kpi]):
             ax.text(v, yi, f"  {currency if kpi == 'cac' else ''}{v:,.2f}", va="center", fontsize=8)
@@ -120,7 +120,8 @@ def kpi_status_grid(status: pd.DataFrame, title: str) -> Figure:
     for i in range(len(channels)):
         for j in range(len(kpis)):
             ax.text(j, i, text[i][j], ha="center", va="center", fontsize=9)
-    ax.set_xticks(range(len(kpis)), [k.upper() if k != "pay_rate" else "pay rate" for k in kpis])
+    names = {"pay_rate": "pay rate", "roas": "attributed ROAS"}
+    ax.set_xticks(range(len(kpis)), [names.get(k, k.upper()) for k in kpis])
     ax.set_yticks(range(len(channels)), [c.replace("_", " ") for c in channels])
     ax.grid(False)
     ax.set_title(title)
@@ -200,5 +201,32 @@ def credit_intervals(table: pd.DataFrame, title: str, xlabel: str = "credited co
     ax.set_xlabel(xlabel)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.legend(loc="lower right")
+    ax.set_title(title)
+    return fig
+
+
+def triangulation(table: pd.DataFrame, title: str) -> Figure:
+    """Per channel: the MMM's share of media contribution with its interval, and each attribution model's revenue share."""
+    channels = list(table.index)
+    fig, ax = plt.subplots(figsize=(11, 0.55 * len(channels) + 2.2))
+    y = np.arange(len(channels))
+    if table["mmm_share"].notna().any():
+        lo = (table["mmm_share"] - table["mmm_share_hdi_low"]).clip(lower=0).fillna(0)
+        hi = (table["mmm_share_hdi_high"] - table["mmm_share"]).clip(lower=0).fillna(0)
+        ax.barh(y, table["mmm_share"], color="#d1d5db", height=0.6, label=MODEL_LABELS["mmm"] + " (share of media contribution)")
+        ax.errorbar(table["mmm_share"], y, xerr=[lo, hi], fmt="none", ecolor="#111827", capsize=3, lw=1)
+    for k, (model, marker) in enumerate((("last_touch", "s"), ("markov", "o"), ("shapley", "D"))):
+        col = f"{model}_share"
+        if col in table:
+            ax.scatter(table[col], y + (k - 1) * 0.22 + 0.11, marker=marker, s=36, color=MODEL_COLORS[model], zorder=3,
+                       label=MODEL_LABELS[model] + " (share of attributed revenue)")
+    for yi, f in zip(y, table["flag"]):
+        if isinstance(f, str):
+            ax.text(1.0, yi, " flagged", transform=ax.get_yaxis_transform(), va="center", fontsize=8, color=theme.COLORS["bad"])
+    ax.set_yticks(y, [str(c).replace("_", " ") for c in channels])
+    ax.invert_yaxis()
+    ax.set_xlabel("share of revenue")
+    theme.pct_axis(ax, "x")
+    ax.legend(ncol=2, loc="upper left", bbox_to_anchor=(0, -0.3), fontsize=8)
     ax.set_title(title)
     return fig

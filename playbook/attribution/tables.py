@@ -78,3 +78,18 @@ def path_lengths(r: AttributionResult) -> dict:
 
     return {"frame": path_length_summary(r.paths.path_table), "formats": {"conversion_rate": _PCT1, "journeys": fmt.count, "conversions": fmt.count},
             "caption": "Journeys by number of touches"}
+
+
+def triangulation(r: AttributionResult) -> dict:
+    t = r.triangulation.table.drop(columns=["explanation"]).reset_index()
+    share_cols = [c for c in t.columns if c.endswith("_share") or "_share_hdi" in c]
+    roas_cols = [c for c in t.columns if "roas" in c]
+    return {"frame": t, "formats": {**{c: _PCT1 for c in share_cols}, **{c: fmt.ratio for c in roas_cols}, "lift_tests": fmt.count,
+                                    "flag": lambda v: str(v).replace("_", " ")},
+            "caption": "Triangulation per channel: MMM incremental ROAS and share of media contribution, attribution models' share of "
+                       "attributed revenue, lift-test ROAS, and the disagreement flag"}
+
+
+def time_to_conversion(r: AttributionResult) -> dict:
+    return {"frame": r.paths.time_to_conversion, "formats": {"journeys": fmt.count, "median_days": "{:.1f}", "p90_days": "{:.1f}"},
+            "caption": "Days from a channel's first touch to the conversion, over the converting journeys it touched (all: the journey's first touch)"}

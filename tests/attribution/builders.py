@@ -80,9 +80,19 @@ def daily_funnel(days: int = 42, channels=("a", "b"), spend: float = 100.0, seed
     return pd.DataFrame(rows, columns=["date", "channel", "impressions", "clicks", "signups", "orders", "revenue", "spend"])
 
 
-def result(paths=OPEN_CLOSE, funnel=None, targets=None, mmm=None, **settings):
+def result(paths=OPEN_CLOSE, funnel=None, targets=None, mmm=None, lift_tests=None, **settings):
     """An :class:`AttributionResult` of small hand-made inputs (2 bootstrap replicates unless told)."""
     from playbook import attribution
 
-    s = attribution.Settings(**{"n_bootstrap": 2, **settings})
-    return attribution.analyze(funnel_data=funnel, paths=paths_csv(paths) if paths is not None else None, targets=targets, mmm=mmm, settings=s)
+    s = attribution.Settings(**{"n_bootstrap": 2, "markov_order": 1, **settings})
+    return attribution.analyze(funnel_data=funnel, paths=paths_csv(paths) if paths is not None else None, targets=targets, mmm=mmm,
+                               lift_tests=lift_tests, settings=s)
+
+
+def mmm_for_ab(share_a=0.5, share_b=0.5, passed=True, interval=0.9, extra=None):
+    """A hand-made ``mmm.json`` for channels a and b (and ``extra`` channels), shares with ±0.05 intervals."""
+    def entry(share):
+        return {"roas_mean": 1.0, "roas_hdi_low": 0.8, "roas_hdi_high": 1.2, "contribution_share": share,
+                "contribution_share_hdi_low": share - 0.05, "contribution_share_hdi_high": share + 0.05}
+    channels = {"a": entry(share_a), "b": entry(share_b), **{c: entry(0.1) for c in (extra or [])}}
+    return {"meta": {"interval": interval}, "channels": channels, "diagnostics": {"passed": passed}}

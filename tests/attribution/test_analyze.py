@@ -42,3 +42,18 @@ def test_the_interval_parameter_sets_every_interval():
 def test_smoke_caps_the_bootstrap():
     assert attribution.Settings(n_bootstrap=100, smoke=True).bootstrap_replicates == attribution.SMOKE_BOOTSTRAP
     assert attribution.Settings(n_bootstrap=100).bootstrap_replicates == 100
+
+
+def test_the_markov_order_is_chosen_out_of_sample_or_fixed():
+    from .builders import paths_csv
+
+    memory = [("a>b", 300, 3000.0, 100), ("c>b", 40, 400.0, 360), ("a", 50, 500.0, 150), ("c", 50, 500.0, 150)]
+    chosen = attribution.analyze(paths=paths_csv(memory), settings=attribution.Settings(n_bootstrap=2))
+    out = chosen.results()
+    assert out["markov_order"] == 2 and out["markov_order_selection"]["order"] == 2
+    assert set(out["markov_first_order"]) == {"a", "b", "c"} and out["time_to_conversion"] == {}
+    # second order sees that c > b rarely converts: c gets less than on the first-order chain
+    assert out["markov"]["c"]["conversions"] < out["markov_first_order"]["c"]["conversions"]
+    fixed = attribution.analyze(paths=paths_csv(memory), settings=attribution.Settings(n_bootstrap=2, markov_order=1)).results()
+    assert fixed["markov_order"] == 1 and "markov_first_order" not in fixed
+    assert fixed["markov_order_selection"] == {"order": 1, "rule": "fixed by the markov_order parameter"}

@@ -40,3 +40,13 @@ def test_true_channel_effects_ranked_correctly_by_markov_and_shapley(demo_journe
         assert set(ranked[-2:]) == set(order[-2:]), (name, list(ranked))
         assert rho[name] > rho["last_touch"] + 0.5  # the closers fool last touch, not these
     assert rho["last_touch"] < 0.3
+
+
+def test_bootstrap_of_a_single_journey_survives_empty_replicates():
+    from playbook.attribution import markov as M
+
+    from .builders import paths_frame
+
+    one = paths_frame([("a", 1, 1.0, 0)])
+    boot = C.bootstrap_credits(one, M.markov_credit, n_boot=20, seed=0).set_index("channel")
+    assert boot.loc["a", "low"] == 0.0 and boot.loc["a", "high"] >= 1.0

@@ -54,3 +54,17 @@ def test_lookback_drops_exactly_the_stale_touches(demo_journeys):
     journeys, truth = demo_journeys
     assert journeys.touches_dropped == truth["n_stale_touches"]
     assert journeys.conversions_without_touch == 0
+
+
+def test_time_to_conversion_counts_each_channels_first_touch():
+    tp = pd.DataFrame({"journey_id": ["1", "1", "1", "2", "2", "3"],
+                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-05", "2024-01-01", "2024-01-02", "2024-01-01"]),
+                       "channel": ["a", "b", "a", "b", "b", "a"]})
+    cv = pd.DataFrame({"journey_id": ["1", "2"], "timestamp": pd.to_datetime(["2024-01-11", "2024-01-05"]), "value": [1.0, 1.0]})
+    t = J.time_to_conversion(J.journeys_from_touchpoints(tp, cv, lookback_days=None).paths).set_index("channel")
+    # journey 1: a first at day 0 (10 days before), b at day 2 (8 days); journey 2: b at day 0 (4 days); journey 3 never converts
+    assert t.loc["a", "journeys"] == 1 and t.loc["a", "median_days"] == pytest.approx(10.0)
+    assert t.loc["b", "journeys"] == 2 and t.loc["b", "median_days"] == pytest.approx(6.0)
+    assert t.loc["b", "p90_days"] == pytest.approx(4.0 + 0.9 * 4.0)
+    assert t.loc["all", "median_days"] == pytest.approx(7.0)
+    assert J.time_to_conversion(pd.DataFrame({"path": [("a",)], "conversions": [1.0]})).empty  # no timestamps

@@ -200,3 +200,82 @@ def test_a_shapley_correction_is_a_warning_banner():
     assert r.results()["attribution_meta"]["warnings"] == r.warnings and len(r.warnings) == 1
     assert N.attribution_banners(result()) == []
     assert "positive part" in " ".join(N.methods(r))
+
+
+# --------------------------------------------------------------------------- triangulation
+
+
+def test_triangulation_without_an_mmm(paths_only):
+    banners = N.triangulation_banners(paths_only)
+    assert banners == [("No <code>mmm.json</code> in this run: the MMM's incremental ROAS and shares are missing, so only the attribution "
+                        "models are lined up, and nothing is flagged.", "info")]
+    assert N.triangulation_sentence(paths_only) == "Attribution's shares of attributed revenue for 2 channels; the MMM's incremental view is missing."
+    assert N.triangulation_title(paths_only) == "Share of attributed revenue by model (no MMM in this run)"
+    assert N.triangulation_flags(paths_only) == [] and N.triangulation_finding(paths_only) is None
+
+
+def test_triangulation_agreeing_with_a_healthy_mmm():
+    from .builders import mmm_for_ab
+
+    r = result(paths=SINGLE, mmm=mmm_for_ab(0.75, 0.25))  # value shares 300 : 100
+    assert N.triangulation_banners(r) == []
+    assert N.triangulation_sentence(r).startswith("For all 2 channels on both sides, the attribution models' revenue shares")
+    assert N.triangulation_title(r) == "Attribution and the MMM agree within their uncertainty"
+    assert N.triangulation_finding(r) is None
+
+
+def test_triangulation_flags_a_disagreement_and_lists_one_sided_channels():
+    from .builders import mmm_for_ab
+
+    r = result(paths=SINGLE, mmm=mmm_for_ab(0.25, 0.75, extra=["tv"]), interval=0.8)
+    assert N.triangulation_sentence(r).startswith("2 of 2 channels disagree beyond the uncertainty: a and b.")
+    assert N.triangulation_title(r) == "Attribution and the MMM disagree on a and b"
+    flags = N.triangulation_flags(r)
+    assert len(flags) == 2 and "3.0× its incremental share" in flags[0]
+    assert N.triangulation_finding(r).startswith("<b>Attribution and the MMM disagree on 2 channels</b>: ")
+    assert N.triangulation_finding(r) in N.findings(r)
+    texts = [t for t, _ in N.triangulation_banners(r)]
+    assert "The MMM's intervals are 90% intervals, this report's 80%." in texts
+    assert "Channels on one side only, listed rather than dropped: tv in the MMM only (no tracked journeys)." in texts
+    assert r.results()["triangulation"]["missing"]["mmm_only"] == ["tv"]
+
+
+def test_triangulation_with_a_failed_mmm():
+    from .builders import mmm_for_ab
+
+    r = result(paths=SINGLE, mmm=mmm_for_ab(0.25, 0.75, passed=False))
+    assert ("The MMM's health check failed: its numbers are shown for reference, but no disagreement is flagged against them.",
+            "warning") in N.triangulation_banners(r)
+    assert N.triangulation_sentence(r).startswith("The MMM failed its health check")
+    assert N.triangulation_finding(r) is None
+
+
+def test_triangulation_needs_journeys(funnel_only):
+    assert funnel_only.triangulation is None
+    assert N.triangulation_banners(funnel_only) == [N.skipped_banner(N.SECTION_TRIANGULATION)]
+    assert N.skipped_banner(N.SECTION_TRIANGULATION)[0].startswith("Triangulation skipped: it lines the attribution models up")
+    assert "triangulation" not in funnel_only.results()
+
+
+def test_markov_order_and_time_to_conversion_sentences(paths_only):
+    assert N.markov_order_text(paths_only) == "fixed at 1 by the markov_order parameter"
+    assert N.time_to_conversion_sentence(paths_only) is None  # paths.csv carries no timestamps
+    chosen = result(markov_order=0)
+    assert "one standard error" in N.markov_order_text(chosen) and "chosen: " in N.markov_order_text(chosen)
+    assert f"Chain of order {chosen.paths.order}" in " ".join(N.methods(chosen))
+    from playbook import attribution
+
+    tp = pd.DataFrame({"journey_id": ["1", "1", "2"], "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-01"]),
+                       "channel": ["a", "b", "b"]})
+    cv = pd.DataFrame({"journey_id": ["1", "2"], "timestamp": pd.to_datetime(["2024-01-11", "2024-01-03"]), "value": [1.0, 1.0]})
+    r = attribution.analyze(touchpoints=tp, conversions=cv, settings=attribution.Settings(n_bootstrap=2, markov_order=1))
+    assert N.time_to_conversion_sentence(r) == ("Half of the conversions come within 6.0 days of the journey's first touch, 90% within 9.2 days. "
+                                                "From its first touch, a takes longest to convert (median 10.0 days), b the least (4.0 days).")
+    assert r.results()["time_to_conversion"]["a"] == {"median_days": 10.0, "p90_days": 10.0, "journeys": 1}
+
+
+def test_a_funnel_without_clicks_has_no_leak_to_report():
+    r = result(paths=None, funnel=daily_funnel().assign(clicks=0.0, signups=0.0, orders=0.0, revenue=0.0))
+    assert not N.has_leak(r) and N.leak_finding(r) == N.NO_LEAK == N.leak_sentence(r)
+    assert N.leak_title(r) == "Step conversion by channel" and N.findings(r)[0] == N.NO_LEAK
+    assert "(attributed ROAS 0.00)" in N.economics_sentence(r)

@@ -27,7 +27,7 @@ def test_the_notebook_is_thin_and_its_headings_are_the_sections(nb):
     assert "fmt_" not in "".join(code) and "idxmax" not in "".join(code)
     headings = [ln[3:].strip() for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")]
     assert set(narrative.SECTIONS) <= set(headings)
-    assert nb.metadata["playbook"]["consumes"] == ["mmm.json"]
+    assert nb.metadata["playbook"]["consumes"] == ["mmm.json", "lift_tests.csv"]
 
 
 @pytest.mark.notebook
@@ -44,3 +44,23 @@ def test_attribution_from_paths_alone(tmp_path):
     html = (out / "attribution.html").read_text()
     assert "Traceback" not in html and "Funnel section skipped" in html and "KPI monitor skipped" in html
     assert "move credit from the closers to the openers" in html
+
+
+@pytest.mark.notebook
+def test_triangulation_with_the_runs_mmm_and_lift_tests(tmp_path):
+    """paths.csv, lift_tests.csv in the data folder and an MMM's results JSON: the triangulation section flags and lists."""
+    from .builders import SINGLE, mmm_for_ab
+
+    data, out = tmp_path / "data", tmp_path / "run"
+    data.mkdir()
+    paths_csv(SINGLE).to_csv(data / "paths.csv", index=False)
+    (data / "lift_tests.csv").write_text("channel,x,delta_x,delta_y,sigma\na,100,50,150,10\ntv,10,5,5,1\n")
+    (tmp_path / "mmm.json").write_text(json.dumps(mmm_for_ab(0.25, 0.75)))
+    res = run_cli("run", "attribution", "--data", str(data), "--out", str(out), "-p", "smoke=true",
+                  "-p", f"mmm_results={tmp_path / 'mmm.json'}", timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    tri = json.loads((out / "attribution.json").read_text())["triangulation"]
+    assert tri["a"]["flag"] == "lift_test_disagrees" and tri["b"]["flag"] == "attribution_under"
+    assert tri["a"]["lift_test_roas"] == pytest.approx(3.0) and tri["missing"]["lift_tests_only"] == ["tv"]
+    html = (out / "attribution.html").read_text()
+    assert narrative.SECTION_TRIANGULATION in html and "Disagreements, explained" in html and "tv in the lift tests only" in html

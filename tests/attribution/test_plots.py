@@ -31,3 +31,10 @@ def test_attribution_figures(paths_only):
     b = plots.credit_intervals(p.ci_table(), "t", narrative.credit_axis_label(paths_only))
     assert b.axes[0].get_xlabel() == "credited conversions (90% bootstrap interval)" and isinstance(a, Figure)
     plt.close("all")
+
+
+def test_funnel_figures_draw_a_funnel_nobody_clicked_through():
+    r = result(paths=None, funnel=daily_funnel().assign(clicks=0.0, signups=0.0, orders=0.0, revenue=0.0))
+    assert isinstance(plots.funnel_rates(r.funnel.stages, "t"), Figure)
+    assert isinstance(plots.unit_economics_chart(r.funnel.econ, "t"), Figure)
+    plt.close("all")
