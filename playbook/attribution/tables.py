@@ -60,10 +60,13 @@ def removal_effects(r: AttributionResult) -> dict:
 
 
 def transition_matrix(r: AttributionResult) -> dict:
-    tm = r.paths.markov.transition_matrix.copy()
-    cols = list(tm.columns)
-    tm.insert(0, "from", tm.index)
-    return {"frame": tm, "formats": {c: "{:.3f}" for c in cols}, "caption": "Markov transition probabilities (rows: from)"}
+    """The chain's non-zero transitions as a long table (from, to, probability), largest first within each
+    state: a higher-order chain has dozens of states, too many columns for a page or a phone."""
+    tm = r.paths.markov.transition_matrix
+    long = tm.rename_axis(index="from", columns="to").stack().rename("probability").reset_index()
+    long = long.loc[long["probability"] > 0].sort_values(["from", "probability"], ascending=[True, False], kind="stable")
+    return {"frame": long.reset_index(drop=True), "formats": {"probability": "{:.3f}"},
+            "caption": "Markov transition probabilities (each state's non-zero transitions)"}
 
 
 def coalitions(r: AttributionResult) -> dict:
