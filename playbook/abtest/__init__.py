@@ -319,11 +319,11 @@ def analyze(
 
     segment_result = None
     refused: dict[str, float] = {}
-    if experiment is not None and settings is not None:
+    if experiment is not None:
         cols = checks.default_segments(experiment) if segments is None else list(segments)
         refused = checks.refused_segments(experiment, cols)
         cols = [c for c in cols if c not in refused]
-        if cols:
+        if cols and settings is not None:
             segment_result = models.fit_segment_model(experiment, cols, control, interval, settings.with_(seed=seed))
 
     fact = None
@@ -343,6 +343,13 @@ def analyze(
         if daily > 1:
             aa.append(decision.aa_false_ship_rate(*args, looks=daily, **kw))
         aa.append(decision.aa_false_ship_rate(*args, looks=max(1, daily), rule=decision.RULE_SEQUENTIAL, **kw))
+    file = f"{source}.csv"
+    warnings = [DataWarning(file, f"variant {v}", "every arm records conversions", "analysed as zero conversions and never shipped")
+                for v in broken.no_conversions]
+    warnings += [DataWarning(file, f"variant {v}", "an arm that converts records revenue", "left out of the revenue comparison and never shipped")
+                 for v in broken.no_revenue]
+    warnings += [DataWarning(file, f"column {c}", "a segment is fixed before assignment, so its mix is the same in every arm "
+                             f"(chi-square p = {p:.2g})", "left out of the segment breakdown") for c, p in refused.items()]
     first = last = None
     if has_time:
         first, last = (f"{experiment['assigned_at'].min():%Y-%m-%d}", f"{experiment['assigned_at'].max():%Y-%m-%d}")
@@ -351,5 +358,5 @@ def analyze(
         rev, revenue_model, cuped_result, segment_result, freq, aa, first, last,
         interval=interval, prob_threshold=prob_threshold, loss_threshold=loss_threshold, mde=mde,
         revenue_cap_quantile=revenue_cap_quantile, expected_split=dict(expected_split or {}), settings=settings,
-        sequential=seq, broken=broken, refused_segments=refused, factorial=fact,
+        warnings=warnings, sequential=seq, broken=broken, refused_segments=refused, factorial=fact,
     )

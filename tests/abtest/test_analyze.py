@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -144,6 +145,7 @@ def test_an_arm_without_revenue_is_named_left_out_of_revenue_and_never_shipped()
     assert "left out of the revenue comparison" in " ".join(narrative.findings(res))
     assert "fix the tracking before shipping it" in narrative.decision_reason(res.decision)
     assert res.results()["revenue"]["variants"].keys() == {"A", "C"}
+    assert [w.rows for w in res.warnings] == ["variant B"] and "left out of the revenue comparison" in res.warnings[0].sentence()
     # two arms, the treated one broken: no revenue comparison at all, still a report
     two = abtest.analyze(_no_revenue(experiment({"A": 0.10, "B": 0.14}), "B"), control="A", settings=None, n_draws=5000, aa_sims=0, segments=[])
     assert two.revenue is None and narrative.no_revenue_banner(two).startswith("Every variant but one recorded no revenue")
@@ -188,3 +190,14 @@ def test_the_revenue_model_fits_the_arms_that_recorded_revenue():
                          aa_sims=0, segments=["device"])
     assert res.revenue_model is not None and set(res.revenue_model.draws) == {"A", "B"}
     assert set(res.revenue["variants"]["variant"]) == {"A", "B"} and res.segments is not None
+
+
+def test_a_segment_column_recorded_after_assignment_is_refused_with_a_warning():
+    from .factory import experiment
+
+    exp = experiment({"A": 0.10, "B": 0.12}, units=3000, seed=6)
+    exp["checkout_step"] = np.where(exp["variant"] == "B", "express", "cart")  # set by the variant itself
+    res = abtest.analyze(exp, control="A", settings=None, n_draws=4000, aa_sims=0, segments=["device", "checkout_step"])
+    assert list(res.refused_segments) == ["checkout_step"] and res.results()["segments"]["refused"]["checkout_step"] < 1e-9
+    assert [w.rows for w in res.warnings] == ["column checkout_step"] and "left out of the segment breakdown" in res.warnings[0].sentence()
+    assert narrative.refused_segments_note(res).startswith("Left out of the segment breakdown: checkout_step")

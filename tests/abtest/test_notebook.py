@@ -69,3 +69,4 @@ def test_an_arm_that_recorded_no_revenue_gives_a_report_not_a_crash(tmp_path):
     assert saved["decision"]["action"] != "ship" or saved["decision"]["variant"] != "new_checkout"
     html = (out / "ab_test.html").read_text()
     assert "Traceback" not in html and "new_checkout recorded no revenue: check tracking" in html
+    assert [w["rows"] for w in saved["warnings"]] == ["variant new_checkout"]
