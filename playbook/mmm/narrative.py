@@ -464,6 +464,12 @@ def plan_sentence(r: MMMResult) -> str:
         text += f" {fmt.join(lim)} {'sits' if len(lim) == 1 else 'sit'} on the allowed bound: there the bound, not the curve, sets the spend."
     if r.fixed_channels:
         text += f" {fmt.join(r.fixed_channels)} stay at current spend: their spend follows the baseline terms, so the data cannot support moving them."
+    t = p.table.sort_values("change", ascending=False)
+    up, down = t.iloc[0]["channel"], t.iloc[-1]["channel"]
+    tiers = r.summary.set_index("channel")["tier"]
+    if up in tiers.index and down in tiers.index and tiers[up] == tiers[down] and t.iloc[0]["change"] > 0:
+        text += (f" {up} and {down} cannot be told apart by ROAS (same tier): the move between them rests on the response curves' "
+                 "means, and the gain's interval below says what it is worth.")
     return text
 
 

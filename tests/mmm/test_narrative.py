@@ -282,3 +282,9 @@ def test_a_short_lift_test_on_a_channel_with_long_carry_over_is_called_out():
 def test_lift_tests_inside_the_holdout_are_named():
     r = replace(result(lifts=True), holdout_lifts_left_out=["tv"])
     assert N.lift_finding(r).endswith("Tests dated inside the held-out weeks (tv) were kept out of the holdout fit.")
+
+
+def test_a_plan_moving_budget_between_tied_channels_says_so():
+    tied = result(roas={"tv": 2.0, "search": 1.95}, sds={"tv": 0.3, "search": 0.3})
+    assert "tv and search cannot be told apart by ROAS (same tier)" in N.plan_sentence(tied)
+    assert "cannot be told apart" not in N.plan_sentence(result())
