@@ -114,10 +114,15 @@ def ratio(x: float | None, digits: int = 2) -> str:
 
 
 def prob(x: float | None) -> str:
-    """A probability as a percentage, with more digits near certainty: ``0.9731`` → ``'97%'``, ``0.9996`` → ``'99.96%'``."""
+    """A probability as a percentage, with more digits near certainty: ``0.9731`` → ``'97%'``, ``0.9996`` → ``'99.96%'``;
+    closer to 0 or 1 than three decimals show: ``'<0.001%'``, ``'>99.999%'`` (never a false ``0.000%``)."""
     if is_missing(x):
         return MISSING
     x = float(x)
+    if 0 < x < 1e-5:
+        return "<0.001%"
+    if 0 < 1 - x < 1e-5:
+        return ">99.999%"
     if 0.99 < x < 1 or 0 < x < 0.01:
         digits = 2 if 0.0001 <= min(x, 1 - x) else 3
         return f"{x * 100:.{digits}f}%"

@@ -29,7 +29,8 @@ def test_probabilities_keep_digits_near_certainty():
     assert fmt.prob(0.9731) == "97%"
     assert fmt.prob(0.9996) == "99.96%"
     assert fmt.prob(0.004) == "0.40%"
-    assert fmt.prob(1.0) == "100%" and fmt.prob(0.5) == "50%"
+    assert fmt.prob(1.0) == "100%" and fmt.prob(0.5) == "50%" and fmt.prob(0.0) == "0%"
+    assert fmt.prob(0.00004) == "0.004%" and fmt.prob(3e-9) == "<0.001%" and fmt.prob(1 - 3e-9) == ">99.999%"
 
 
 def test_interval_labels_come_from_the_mass_used():

@@ -156,3 +156,16 @@ def test_the_demo_run_reads_on_a_phone_and_prints_in_a_real_browser(playbook_run
     seen = check_page(browser_page, out / f"{name}.html", tmp_path)
     if name in NOTEBOOKS:
         assert seen["images"], f"{name}: a report without charts"
+
+
+@pytest.mark.skipif(not {"mmm", "attribution"} <= set(NOTEBOOKS), reason="needs the mmm and attribution notebooks")
+def test_attribution_lines_up_the_same_runs_mmm_shares(playbook_run):
+    """Run with --jobs 2: attribution waits for the MMM and triangulates with this run's mmm.json."""
+    out, _ = playbook_run
+    mmm = json.loads((out / "mmm.json").read_text())
+    tri = json.loads((out / "attribution.json").read_text())["triangulation"]
+    shared = set(mmm["channels"]) & set(tri) - {"missing"}
+    assert shared, "no channel on both sides"
+    for ch in shared:
+        assert tri[ch]["mmm_share"] == pytest.approx(mmm["channels"][ch]["contribution_share"]), ch
+        assert tri[ch]["mmm_roas_mean"] == pytest.approx(mmm["channels"][ch]["roas_mean"]), ch
