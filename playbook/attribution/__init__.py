@@ -139,6 +139,7 @@ class AttributionResult:
     data_period: tuple | None
     warnings: list[str] = field(default_factory=list)
     triangulation: Triangulation | None = None  # None without journeys
+    data_warnings: list = field(default_factory=list)  # DataWarning of loading the inputs (they feed the brief's risks)
 
     @property
     def interval(self) -> float:
@@ -195,6 +196,9 @@ class AttributionResult:
                 out["mmm_contribution_share"] = p.mmm_shares.to_dict()
         if self.triangulation is not None:
             out["triangulation"] = self.triangulation.results()
+        from playbook.attribution import narrative  # the brief's sentences (narrative reads this result)
+
+        out["brief"] = narrative.brief(self)
         return out
 
 
@@ -274,13 +278,15 @@ def analyze(
     mmm: Mapping | None = None,
     lift_tests: pd.DataFrame | None = None,
     settings: Settings = Settings(),
+    data_warnings: list | None = None,
 ) -> AttributionResult:
     """The attribution report's analysis of the validated inputs it was given (any may be ``None``).
 
     Raw touchpoints + conversions win over ``paths.csv`` when both are present. Raises
     ``ValueError`` when there is neither a funnel nor any journeys. ``mmm`` is the same run's
     ``mmm.json`` and ``lift_tests`` a validated ``lift_tests.csv`` (either may be ``None``): with
-    journeys they feed the triangulation.
+    journeys they feed the triangulation. ``data_warnings`` (the loader's :class:`~playbook.results.DataWarning`
+    list) only feed the risks of the brief lines.
     """
     has_raw = touchpoints is not None and conversions is not None
     if funnel_data is None and not has_raw and paths is None:
@@ -301,4 +307,5 @@ def analyze(
         data_period=_data_period(funnel_data, touchpoints if has_raw else None, conversions if has_raw else None),
         warnings=list(part_p.shapley.warnings) if part_p is not None else [],
         triangulation=triangulation.triangulate(part_p.credits_value, mmm, lift_tests, settings.interval) if part_p is not None else None,
+        data_warnings=list(data_warnings or []),
     )
