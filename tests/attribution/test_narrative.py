@@ -447,3 +447,15 @@ def test_brief_credit_risks_carry_the_warnings_uncredited_conversions_and_data_w
     assert "3 conversion(s) had no touch in the 30-day lookback window and are not credited" in risks
     assert risks[-1] == "1 data warning on touchpoints.csv"
     assert N.brief(r)[0]["risk"] == "; ".join(x.rstrip(".") for x in risks)  # one sentence: no full stop before a "; "
+
+
+def test_brief_credit_line_agreeing_with_the_mmm_and_with_nothing_to_compare(paths_only):
+    from .builders import mmm_for_ab
+
+    r = result(mmm=mmm_for_ab(0.27, 0.73))  # last touch's revenue shares are 26.7% and 73.3%: inside the MMM's ±5 pp
+    (line,) = N.brief(r)
+    assert line["decision"] == "Last-touch credit can stand: it agrees with the MMM on every channel within the uncertainty"
+    assert line["section"] == N.SECTION_TRIANGULATION and line["low"] <= 0 <= line["high"]
+    empty = replace(paths_only, paths=replace(paths_only.paths, shares=pd.DataFrame(columns=["last_touch", "markov", "shapley"])))
+    (line,) = N.brief(empty)
+    assert line["decision"] == "No channel credit to compare" and line["money_at_stake"] is None and "value" not in line
