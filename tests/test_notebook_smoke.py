@@ -55,7 +55,7 @@ REQUIRED_KEYS = {
         "last_touch.*.conversions", "linear.*.conversions", "alerts", "funnel",
         "shapley.*.negative_marginals", "shapley.*.touched_conversions", "attribution_meta.warnings",
         *(f"triangulation.missing.{k}" for k in ("mmm_only", "attribution_only", "lift_tests_only")),
-        "markov_order", "time_to_conversion.*.median_days", "time_to_conversion.*.p90_days",
+        "markov_order", "time_to_conversion.*.median_days", "time_to_conversion.*.p90_days", "brief",
     ],
 }
 

@@ -19,7 +19,7 @@ from functools import partial
 
 import pandas as pd
 
-from playbook.attribution import compare, funnel, heuristics, journeys, kpi, markov, shapley, triangulation
+from playbook.attribution import checks, compare, funnel, heuristics, journeys, kpi, markov, shapley, triangulation
 from playbook.attribution.journeys import Journeys
 from playbook.attribution.markov import MarkovResult
 from playbook.attribution.shapley import ShapleyResult
@@ -27,7 +27,7 @@ from playbook.attribution.triangulation import Triangulation
 
 __all__ = [
     "AttributionResult", "FunnelPart", "PathsPart", "Settings", "analyze",
-    "compare", "funnel", "heuristics", "journeys", "kpi", "markov", "shapley", "triangulation",
+    "checks", "compare", "funnel", "heuristics", "journeys", "kpi", "markov", "shapley", "triangulation",
 ]
 
 #: Smoke runs keep this many days of funnel history for the alerts' STL fit (a full run keeps ten years).
@@ -139,6 +139,7 @@ class AttributionResult:
     data_period: tuple | None
     warnings: list[str] = field(default_factory=list)
     triangulation: Triangulation | None = None  # None without journeys
+    data_warnings: list = field(default_factory=list)  # DataWarning: loading's, then .checks' (banner, results "warnings", brief risks)
 
     @property
     def interval(self) -> float:
@@ -195,6 +196,9 @@ class AttributionResult:
                 out["mmm_contribution_share"] = p.mmm_shares.to_dict()
         if self.triangulation is not None:
             out["triangulation"] = self.triangulation.results()
+        from playbook.attribution import narrative  # the brief's sentences (narrative reads this result)
+
+        out["brief"] = narrative.brief(self)
         return out
 
 
@@ -274,24 +278,30 @@ def analyze(
     mmm: Mapping | None = None,
     lift_tests: pd.DataFrame | None = None,
     settings: Settings = Settings(),
+    data_warnings: list | None = None,
 ) -> AttributionResult:
     """The attribution report's analysis of the validated inputs it was given (any may be ``None``).
 
     Raw touchpoints + conversions win over ``paths.csv`` when both are present. Raises
     ``ValueError`` when there is neither a funnel nor any journeys. ``mmm`` is the same run's
     ``mmm.json`` and ``lift_tests`` a validated ``lift_tests.csv`` (either may be ``None``): with
-    journeys they feed the triangulation.
+    journeys they feed the triangulation. ``data_warnings`` (the loader's :class:`~playbook.results.DataWarning`
+    list) come first in ``data_warnings``, followed by the assumptions the data broke (:mod:`.checks`); together they are
+    the report's data banner, the results JSON's ``warnings`` and the brief lines' data risks.
     """
     has_raw = touchpoints is not None and conversions is not None
     if funnel_data is None and not has_raw and paths is None:
         raise ValueError("nothing to analyse: need funnel.csv, paths.csv or touchpoints.csv + conversions.csv")
     part_f = analyze_funnel(funnel_data, targets, settings) if funnel_data is not None else None
     part_p = None
+    notes = list(data_warnings or []) + (checks.funnel_gaps(funnel_data) if funnel_data is not None else [])
     if has_raw:
         j = journeys.journeys_from_touchpoints(touchpoints, conversions, lookback_days=settings.lookback_days)
         part_p = analyze_paths(j.paths, j, mmm, settings)
+        notes += checks.journey_warnings(j.paths, j, touchpoints, conversions, settings.lookback_days, settings.currency)
     elif paths is not None:
         part_p = analyze_paths(journeys.parse_paths(paths), None, mmm, settings)
+        notes += checks.journey_warnings(part_p.path_table, None)
     return AttributionResult(
         settings=settings,
         funnel=part_f,
@@ -301,4 +311,5 @@ def analyze(
         data_period=_data_period(funnel_data, touchpoints if has_raw else None, conversions if has_raw else None),
         warnings=list(part_p.shapley.warnings) if part_p is not None else [],
         triangulation=triangulation.triangulate(part_p.credits_value, mmm, lift_tests, settings.interval) if part_p is not None else None,
+        data_warnings=notes,
     )

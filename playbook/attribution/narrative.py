@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from playbook import fmt
@@ -643,3 +644,194 @@ def triangulation_finding(r: AttributionResult) -> str | None:
         return None
     first = _flagged(r).iloc[0]
     return f"<b>Attribution and the MMM disagree on {fmt.plural(len(_flagged(r)), 'channel')}</b>: {html.escape(first['explanation'])}"
+
+
+# --------------------------------------------------------------------------- weekly brief
+
+#: The risk of a brief line when the analysis flagged nothing. Last touch "mis-credits" a channel in the brief when its
+#: share differs from the reference's by at least :data:`SHIFT_MIN` and lies outside the reference's interval.
+NO_RISK = "none flagged"
+
+
+def _plain(channel) -> str:
+    """A channel name as plain text (the brief escapes on rendering)."""
+    return str(channel).replace("_", " ")
+
+
+def _risk(items: list[str]) -> str:
+    """Risks as one plain sentence part ("; "-joined, without their own full stops), or :data:`NO_RISK`."""
+    return "; ".join(i.strip().rstrip(".") for i in items) or NO_RISK
+
+
+def _kpi_name(row) -> str:
+    return f"{_plain(row['channel'])} {str(row['kpi']).upper().replace('_', ' ')}"
+
+
+def _kpi_value(r: AttributionResult, kpi: str, x) -> str:
+    if kpi in ("ctr", "cvr", "pay_rate"):
+        return fmt.pct(x)
+    if kpi == "roas":
+        return fmt.ratio(x)
+    return _money(r, x)
+
+
+def _kpi_evidence(r: AttributionResult, row) -> str:
+    k = row["kpi"]
+    interval = fmt.interval(row["low"], row["high"], lambda x: _kpi_value(r, k, x))
+    return (f"{_kpi_name(row)} {_kpi_value(r, k, row['actual'])} {interval} ({_ilabel(r)}) against a target of "
+            f"{_kpi_value(r, k, row['target'])} over the last {r.settings.kpi_window_days} days; P(on target) {fmt.prob(row['prob_on_target'])}")
+
+
+def _window_spend(r: AttributionResult, channels) -> float:
+    """Spend of ``channels`` over the KPI window (what is being spent while their KPIs miss)."""
+    d = r.funnel.data
+    last = d["date"].max()
+    win = d[(d["date"] > last - pd.Timedelta(days=r.settings.kpi_window_days)) & d["channel"].isin(list(channels))]
+    return float(win["spend"].sum())
+
+
+def _data_risks(r: AttributionResult, funnel_side: bool) -> list[str]:
+    """The data warnings of the funnel file (``funnel_side``) or of the journey files."""
+    from pathlib import Path
+
+    mine = [w for w in r.data_warnings if Path(str(w.file)).stem.startswith("funnel") == funnel_side]
+    return [f"{fmt.plural(len(mine), 'data warning')} on {fmt.join(sorted({Path(str(w.file)).name for w in mine}))}"] if mine else []
+
+
+def kpi_risks(r: AttributionResult) -> list[str]:
+    """What would make the KPI line wrong, from the report's own checks."""
+    f, out = r.funnel, []
+    s = f.status
+    if s is None or not len(s):
+        out.append("no KPI targets given: only unexpected moves are checked")
+    else:
+        unclear = s[s["status"] == "unclear"]
+        if len(unclear):
+            out.append(f"{fmt.plural(len(unclear), 'KPI')} too uncertain to call ({fmt.join([_kpi_name(x) for _, x in unclear.iterrows()])})")
+    if f.history_limited:
+        out.append(f"smoke run: alerts fitted on the last {fmt.plural(180, 'day')} only")
+    return out + _data_risks(r, funnel_side=True)
+
+
+def _kpi_line(r: AttributionResult) -> dict:
+    f, s = r.funnel, r.funnel.status
+    bad = f.bad_episodes
+    line = {"kind": "attribution_kpi", "section": SECTION_KPI, "risk": _risk(kpi_risks(r)), "money_at_stake": None}
+    off = _off(r) if s is not None else s
+    if off is not None and len(off):
+        off = off.assign(_p=off["prob_on_target"], _g=-off["gap"].abs()).sort_values(["_p", "_g"])  # surest miss first, then largest gap
+        names = [_kpi_name(x) for _, x in off.head(TARGETS_NAMED).iterrows()]
+        more = f" and {len(off) - TARGETS_NAMED} more" if len(off) > TARGETS_NAMED else ""
+        worst = off.iloc[0]
+        evidence = _kpi_evidence(r, worst)
+        if len(bad):
+            evidence += f"; {fmt.plural(len(bad), 'unexpected move')} alerted"
+        return {**line, "decision": f"Fix the {'KPIs' if len(off) > 1 else 'KPI'} off target: {', '.join(names)}{more}", "action": "fix: " + ", ".join(_kpi_name(x) for _, x in off.iterrows()),
+                "evidence": evidence, "value": float(worst["actual"]), "low": float(worst["low"]), "high": float(worst["high"]),
+                "money_at_stake": _window_spend(r, off["channel"].unique())}
+    if len(bad):
+        e = bad.iloc[0]
+        name = f"{_plain(e['channel'])} {str(e['metric']).upper().replace('_', ' ')}"
+        head = "No KPI off target" if s is not None and len(s) else "No KPI targets to check"
+        return {**line, "decision": f"{head}; investigate the unexpected move in {name}", "action": f"investigate {name}",
+                "evidence": (f"{name} {fmt.pct(e['worst_change'], signed=True)} against its seasonal expectation on "
+                             f"{_span(e['start'], e['end'], e['days'])} (robust z {fmt.number(e['worst_z'], 1)}); "
+                             f"{fmt.plural(len(bad), 'bad-news alert')} in the last {r.settings.alert_days} days"),
+                "value": float(e["worst_change"])}
+    if s is None or not len(s):
+        return {**line, "decision": "No KPI targets to check and no unexpected KPI move", "action": "no KPI targets; no alerts",
+                "evidence": f"no bad-news alert in the last {r.settings.alert_days} days"}
+    closest = s.sort_values("prob_on_target").iloc[0]
+    met = int((s["status"] == "on target").sum())
+    return {**line, "decision": "No KPI off target and no unexpected KPI move", "action": "no KPI off target",
+            "evidence": f"{met} of {len(s)} KPI targets met; least sure: " + _kpi_evidence(r, closest),
+            "value": float(closest["actual"]), "low": float(closest["low"]), "high": float(closest["high"])}
+
+
+def credit_reference(r: AttributionResult) -> str:
+    """What last touch is judged against in the brief: ``"mmm"`` when the MMM is in the run and healthy, else ``"markov"``."""
+    tri = r.triangulation
+    if tri is not None and tri.mmm_healthy is not False and len(tri.table) and tri.table["mmm_share"].notna().any() \
+            and tri.table["last_touch_share"].notna().any():
+        return "mmm"
+    return "markov"
+
+
+def _credit_gaps(r: AttributionResult) -> pd.DataFrame:
+    """Per channel: last-touch share, the reference share and its interval, the gap (last touch − reference) and its interval.
+
+    Against the MMM: shares of revenue (last touch's value-weighted credit against the MMM's share of media contribution,
+    with its interval). Against Markov: shares of observed conversions, Markov's interval from the bootstrap.
+    """
+    if credit_reference(r) == "mmm":
+        t = r.triangulation.table.dropna(subset=["mmm_share", "last_touch_share"])
+        lt, ref = t["last_touch_share"], t["mmm_share"]
+        lo = t["mmm_share_hdi_low"].fillna(ref)
+        hi = t["mmm_share_hdi_high"].fillna(ref)
+    else:
+        p = r.paths
+        total = float(p.markov.total_conversions) or np.nan
+        lt, ref = p.shares["last_touch"], p.shares["markov"]
+        ci = p.markov_ci.set_index("channel").reindex(ref.index)
+        lo, hi = (ci["low"] / total).fillna(ref), (ci["high"] / total).fillna(ref)
+    out = pd.DataFrame({"last_touch": lt, "reference": ref, "ref_low": lo, "ref_high": hi})
+    out["gap"] = out["last_touch"] - out["reference"]
+    out["gap_low"], out["gap_high"] = out["last_touch"] - out["ref_high"], out["last_touch"] - out["ref_low"]
+    # largest gap first; a tie (two channels always tie) goes to the channel last touch over-credits
+    return out.assign(_size=out["gap"].abs().round(9)).sort_values(["_size", "gap"], ascending=False).drop(columns="_size")
+
+
+def credit_risks(r: AttributionResult) -> list[str]:
+    """What would make the credit line wrong: the Shapley rule's warnings, conversions left uncredited, the MMM's state, data warnings."""
+    out = list(r.warnings)
+    j = r.paths.journeys
+    if j is not None and j.conversions_without_touch:
+        out.append(f"{fmt.count(j.conversions_without_touch)} conversion(s) had no touch in the {fmt.number(r.settings.lookback_days)}-day "
+                   "lookback window and are not credited")
+    tri = r.triangulation
+    if tri is not None and tri.mmm_healthy is False:
+        out.append("the MMM failed its health check: last touch is judged against Markov only")
+    elif credit_reference(r) == "markov":
+        out.append("no MMM in this run: last touch is judged against Markov, which also shares out conversions that would have happened anyway")
+    return out + _data_risks(r, funnel_side=False)
+
+
+def _credit_line(r: AttributionResult) -> dict:
+    ref = credit_reference(r)
+    g = _credit_gaps(r)
+    section = SECTION_TRIANGULATION if ref == "mmm" else SECTION_ATTRIBUTION
+    line = {"kind": "attribution_credit", "section": section, "risk": _risk(credit_risks(r))}
+    against = "the MMM" if ref == "mmm" else "Markov"
+    unit = "attributed revenue" if ref == "mmm" else "observed conversions"
+    ref_unit = " of media contribution" if ref == "mmm" else ""
+    total_value = float(r.paths.credits_value["last_touch"].sum()) if ref == "mmm" else float(r.paths.markov.total_value)
+    if not len(g):
+        return {**line, "decision": "No channel credit to compare", "action": "no credit to compare", "evidence": "no credited channel",
+                "money_at_stake": None}
+    ch, x = g.index[0], g.iloc[0]
+    settled = abs(x["gap"]) >= SHIFT_MIN and not (x["ref_low"] <= x["last_touch"] <= x["ref_high"])
+    evidence = (f"last touch gives {_plain(ch)} {fmt.pct(x['last_touch'])} of {unit}, {against} {fmt.pct(x['reference'])}{ref_unit} "
+                f"{_pct_interval(x['ref_low'], x['ref_high'])} ({_ilabel(r)}); gap {fmt.pp(x['gap'])} "
+                f"{fmt.interval(x['gap_low'], x['gap_high'], fmt.pp)}")
+    numbers = {"value": float(x["gap"]), "low": float(x["gap_low"]), "high": float(x["gap_high"]),
+               "money_at_stake": abs(float(x["gap"])) * total_value if np.isfinite(total_value) else None}
+    if not settled:
+        return {**line, **numbers, "decision": f"Last-touch credit can stand: it agrees with {against} on every channel within the uncertainty",
+                "action": f"last touch agrees with {against}", "evidence": "largest gap: " + evidence}
+    if x["gap"] > 0:
+        decision = f"Do not scale {_plain(ch)} on last-touch numbers: last touch over-credits it against {against}"
+        action = f"{_plain(ch)} over-credited by last touch"
+    else:
+        decision = f"Do not cut {_plain(ch)} on last-touch numbers: last touch under-credits it against {against}"
+        action = f"{_plain(ch)} under-credited by last touch"
+    return {**line, **numbers, "decision": decision, "action": action, "evidence": evidence}
+
+
+def brief(r: AttributionResult) -> list[dict]:
+    """The attribution decisions for the weekly brief (plain text): the KPI line (with a funnel), the credit line (with journeys)."""
+    out = []
+    if r.funnel is not None:
+        out.append(_kpi_line(r))
+    if r.paths is not None:
+        out.append(_credit_line(r))
+    return out

@@ -279,3 +279,183 @@ def test_a_funnel_without_clicks_has_no_leak_to_report():
     assert not N.has_leak(r) and N.leak_finding(r) == N.NO_LEAK == N.leak_sentence(r)
     assert N.leak_title(r) == "Step conversion by channel" and N.findings(r)[0] == N.NO_LEAK
     assert "(attributed ROAS 0.00)" in N.economics_sentence(r)
+
+
+# --------------------------------------------------------------------------- weekly brief
+
+BRIEF_KEYS = {"kind", "decision", "evidence", "risk", "section", "money_at_stake", "action"}
+
+
+def _status(rows):
+    """A hand-made KPI status table: (channel, kpi, actual, low, high, target, prob_on_target, status)."""
+    frame = pd.DataFrame(rows, columns=["channel", "kpi", "actual", "low", "high", "target", "prob_on_target", "status"])
+    return frame.assign(gap=frame["actual"] / frame["target"] - 1, definition="")
+
+
+def _with_status(r, rows):
+    return replace(r, funnel=replace(r.funnel, status=_status(rows)), targets_given=True)
+
+
+def _bad_episode(channel="a", metric="cvr"):
+    return pd.DataFrame([{"channel": channel, "metric": metric, "direction": "down", "bad": True, "start": pd.Timestamp("2024-02-01"),
+                          "end": pd.Timestamp("2024-02-03"), "days": 3, "worst_change": -0.4, "worst_z": -6.0}])
+
+
+def _check_line(line):
+    assert BRIEF_KEYS <= set(line) and line["section"] in N.SECTIONS
+    assert not any(ch.isdigit() for ch in line["action"])  # the verdict without numbers
+    assert line["risk"]
+
+
+def test_brief_has_a_kpi_line_with_a_funnel_and_a_credit_line_with_journeys(funnel_only, paths_only):
+    assert [x["kind"] for x in N.brief(funnel_only)] == ["attribution_kpi"]
+    assert [x["kind"] for x in N.brief(paths_only)] == ["attribution_credit"]
+    both = result(funnel=daily_funnel())
+    lines = N.brief(both)
+    assert [x["kind"] for x in lines] == ["attribution_kpi", "attribution_credit"]
+    for line in lines:
+        _check_line(line)
+    assert both.results()["brief"] == lines
+
+
+def test_brief_kpi_line_without_targets_or_alerts(funnel_only):
+    (line,) = N.brief(funnel_only)
+    assert line["decision"] == "No KPI targets to check and no unexpected KPI move"
+    assert line["evidence"] == "no bad-news alert in the last 365 days"
+    assert line["risk"] == "no KPI targets given: only unexpected moves are checked"
+    assert line["section"] == N.SECTION_KPI == "KPI monitor: what is off target, what moved?"
+    assert line["money_at_stake"] is None and "value" not in line
+
+
+def test_brief_kpi_line_names_the_kpis_off_target_surest_miss_first(funnel_only):
+    r = _with_status(funnel_only, [
+        ("a", "cvr", 0.10, 0.09, 0.11, 0.12, 0.02, "off target"),
+        ("b", "cpa", 30.0, 25.0, 36.0, 20.0, 0.001, "off target"),
+        ("b", "ctr", 0.02, 0.019, 0.021, 0.02, 0.5, "unclear"),
+    ])
+    (line,) = N.brief(r)
+    assert line["decision"] == "Fix the KPIs off target: b CPA, a CVR"
+    assert line["action"] == "fix: b CPA, a CVR"
+    assert line["evidence"] == ("b CPA $30.00 [$25.00, $36.00] (90% interval) against a target of $20.00 over the last 28 days; "
+                                "P(on target) 0.10%")
+    assert (line["value"], line["low"], line["high"]) == (30.0, 25.0, 36.0)
+    assert line["risk"] == "1 KPI too uncertain to call (b CTR)"
+    assert line["money_at_stake"] == pytest.approx(2 * 28 * 100.0)  # both channels' spend over the 28-day window
+    one = _with_status(funnel_only, [("a", "roas", 1.5, 1.2, 1.9, 2.0, 0.05, "off target")])
+    (line,) = N.brief(one)
+    assert line["decision"] == "Fix the KPI off target: a ROAS" and "a ROAS 1.50 [1.20, 1.90]" in line["evidence"]
+    assert line["money_at_stake"] == pytest.approx(28 * 100.0)
+    alerted = replace(one, funnel=replace(one.funnel, episodes=_bad_episode()))
+    assert N.brief(alerted)[0]["evidence"].endswith("; 1 unexpected move alerted")
+    many = _with_status(funnel_only, [(c, k, 0.1, 0.09, 0.11, 0.2, 0.01, "off target") for c in "ab" for k in ("ctr", "cvr", "pay_rate")])
+    assert N.brief(many)[0]["decision"].endswith(" and 2 more")
+    assert N.brief(many)[0]["action"] == "fix: " + ", ".join(f"{c} {k}" for c in "ab" for k in ("CTR", "CVR", "PAY RATE"))
+
+
+def test_brief_kpi_line_on_target_states_the_least_sure_kpi(funnel_only):
+    r = _with_status(funnel_only, [("a", "cvr", 0.10, 0.09, 0.11, 0.05, 0.999, "on target"),
+                                   ("b", "cvr", 0.08, 0.07, 0.09, 0.05, 0.95, "on target")])
+    (line,) = N.brief(r)
+    assert line["decision"] == "No KPI off target and no unexpected KPI move" and line["action"] == "no KPI off target"
+    assert line["evidence"].startswith("2 of 2 KPI targets met; least sure: b CVR 8.0% [7.0%, 9.0%] (90% interval)")
+    assert line["evidence"].endswith("P(on target) 95%") and line["risk"] == "none flagged"
+    assert (line["value"], line["low"], line["high"]) == (0.08, 0.07, 0.09)
+
+
+def test_brief_kpi_line_with_alerts_but_no_miss(funnel_only):
+    r = replace(funnel_only, funnel=replace(funnel_only.funnel, episodes=_bad_episode("b", "ctr")))
+    (line,) = N.brief(r)
+    assert line["decision"] == "No KPI targets to check; investigate the unexpected move in b CTR"
+    assert line["action"] == "investigate b CTR" and line["value"] == -0.4
+    assert line["evidence"] == ("b CTR -40.0% against its seasonal expectation on 2024-02-01 to 2024-02-03 (robust z -6.0); "
+                                "1 bad-news alert in the last 365 days")
+    met = _with_status(r, [("a", "cvr", 0.10, 0.09, 0.11, 0.05, 0.999, "on target")])
+    assert N.brief(met)[0]["decision"] == "No KPI off target; investigate the unexpected move in b CTR"
+
+
+def test_brief_kpi_risks_name_the_smoke_run_and_funnel_data_warnings(funnel_only):
+    from playbook.results import DataWarning
+
+    warned = replace(funnel_only, data_warnings=[DataWarning("data/funnel.csv", "3 rows of channel", "x", "merged"),
+                                                 DataWarning("paths.csv", "1 row", "y", "merged")])
+    assert N.brief(warned)[0]["risk"].endswith("; 1 data warning on funnel.csv")
+    smoke = replace(funnel_only, funnel=replace(funnel_only.funnel, history_limited=True))
+    assert "smoke run: alerts fitted on the last 180 days only" in N.brief(smoke)[0]["risk"]
+
+
+def test_brief_credit_line_against_markov_without_an_mmm(paths_only):
+    (line,) = N.brief(paths_only)
+    assert N.credit_reference(paths_only) == "markov"
+    # two channels: a's and b's gaps tie, the tie goes to the over-credited channel
+    assert line["decision"] == "Do not scale b on last-touch numbers: last touch over-credits it against Markov"
+    assert line["action"] == "b over-credited by last touch" and line["section"] == N.SECTION_ATTRIBUTION
+    assert line["evidence"].startswith("last touch gives b 73.3% of observed conversions, Markov 53.7% [")
+    assert 0 < line["low"] <= line["value"] <= line["high"]
+    assert line["value"] == pytest.approx(paths_only.paths.shares.loc["b", "last_touch"] - paths_only.paths.shares.loc["b", "markov"])
+    assert line["money_at_stake"] == pytest.approx(abs(line["value"]) * paths_only.paths.markov.total_value)
+    assert line["risk"].startswith("no MMM in this run: last touch is judged against Markov")
+
+
+def test_brief_credit_line_under_credit_and_agreement(paths_only):
+    under = _with_shares(paths_only, {"last_touch": {"a": 0.1, "b": 0.5, "c": 0.4}, "markov": {"a": 0.4, "b": 0.35, "c": 0.25},
+                                      "shapley": {"a": 0.4, "b": 0.35, "c": 0.25}})
+    (line,) = N.brief(under)
+    assert line["decision"] == "Do not cut a on last-touch numbers: last touch under-credits it against Markov"
+    assert line["action"] == "a under-credited by last touch" and line["value"] == pytest.approx(-0.3)
+    assert line["low"] <= line["value"] <= line["high"] < 0
+    agree = result(paths=SINGLE)
+    (line,) = N.brief(agree)
+    assert line["decision"] == "Last-touch credit can stand: it agrees with Markov on every channel within the uncertainty"
+    assert line["action"] == "last touch agrees with Markov" and line["evidence"].startswith("largest gap: last touch gives ")
+
+
+def test_brief_credit_line_against_a_healthy_mmm_comes_from_the_triangulation():
+    from .builders import mmm_for_ab
+
+    r = result(mmm=mmm_for_ab(0.7, 0.7))  # hand-made shares: a's gap (-43 pp) is the largest, b's is +3 pp
+    assert N.credit_reference(r) == "mmm"
+    (line,) = N.brief(r)
+    assert line["section"] == N.SECTION_TRIANGULATION
+    assert line["decision"] == "Do not cut a on last-touch numbers: last touch under-credits it against the MMM"
+    assert line["evidence"] == ("last touch gives a 26.7% of attributed revenue, the MMM 70.0% of media contribution [65.0%, 75.0%] "
+                                "(90% interval); gap -43.3 pp [-48.3 pp, -38.3 pp]")
+    assert (line["value"], line["low"], line["high"]) == pytest.approx((0.8 / 3 - 0.7, 0.8 / 3 - 0.75, 0.8 / 3 - 0.65))
+    assert line["risk"] == "none flagged"
+    assert line["money_at_stake"] == pytest.approx(abs(line["value"]) * r.paths.credits_value["last_touch"].sum())
+
+
+def test_brief_credit_line_with_a_failed_mmm_falls_back_to_markov():
+    from .builders import mmm_for_ab
+
+    r = result(mmm=mmm_for_ab(0.7, 0.3, passed=False))
+    assert N.credit_reference(r) == "markov"
+    (line,) = N.brief(r)
+    assert line["section"] == N.SECTION_ATTRIBUTION and line["decision"].endswith("against Markov")
+    assert line["risk"] == "the MMM failed its health check: last touch is judged against Markov only"
+
+
+def test_brief_credit_risks_carry_the_warnings_uncredited_conversions_and_data_warnings(paths_only):
+    from types import SimpleNamespace
+
+    from playbook.results import DataWarning
+
+    r = replace(paths_only, warnings=["Shapley: the rule acted on 1 channel."],
+                data_warnings=[DataWarning("touchpoints.csv", "2 rows", "x", "merged"), DataWarning("funnel.csv", "1 row", "y", "merged")],
+                paths=replace(paths_only.paths, journeys=SimpleNamespace(conversions_without_touch=3)))
+    risks = N.credit_risks(r)
+    assert risks[0] == "Shapley: the rule acted on 1 channel."
+    assert "3 conversion(s) had no touch in the 30-day lookback window and are not credited" in risks
+    assert risks[-1] == "1 data warning on touchpoints.csv"
+    assert N.brief(r)[0]["risk"] == "; ".join(x.rstrip(".") for x in risks)  # one sentence: no full stop before a "; "
+
+
+def test_brief_credit_line_agreeing_with_the_mmm_and_with_nothing_to_compare(paths_only):
+    from .builders import mmm_for_ab
+
+    r = result(mmm=mmm_for_ab(0.27, 0.73))  # last touch's revenue shares are 26.7% and 73.3%: inside the MMM's ±5 pp
+    (line,) = N.brief(r)
+    assert line["decision"] == "Last-touch credit can stand: it agrees with the MMM on every channel within the uncertainty"
+    assert line["section"] == N.SECTION_TRIANGULATION and line["low"] <= 0 <= line["high"]
+    empty = replace(paths_only, paths=replace(paths_only.paths, shares=pd.DataFrame(columns=["last_touch", "markov", "shapley"])))
+    (line,) = N.brief(empty)
+    assert line["decision"] == "No channel credit to compare" and line["money_at_stake"] is None and "value" not in line

@@ -44,6 +44,11 @@ def test_attribution_from_paths_alone(tmp_path):
     html = (out / "attribution.html").read_text()
     assert "Traceback" not in html and "Funnel section skipped" in html and "KPI monitor skipped" in html
     assert "move credit from the closers to the openers" in html
+    from playbook.brief import section_anchor
+
+    [line] = saved["brief"]  # no funnel: no KPI line; the credit line links to a section of this report
+    assert line["kind"] == "attribution_credit" and line["decision"].startswith("Do not scale b on last-touch numbers")
+    assert f'id="{section_anchor(html, line["section"])}"' in html
 
 
 @pytest.mark.notebook
