@@ -169,3 +169,19 @@ def test_attribution_lines_up_the_same_runs_mmm_shares(playbook_run):
     for ch in shared:
         assert tri[ch]["mmm_share"] == pytest.approx(mmm["channels"][ch]["contribution_share"]), ch
         assert tri[ch]["mmm_roas_mean"] == pytest.approx(mmm["channels"][ch]["roas_mean"]), ch
+
+
+def test_the_brief_has_a_decision_from_every_notebook(playbook_run):
+    out, _ = playbook_run
+    brief = json.loads((out / "brief.json").read_text())
+    by_notebook = {}
+    for d in brief["decisions"]:
+        by_notebook.setdefault(d["notebook"], []).append(d)
+    assert set(by_notebook) == set(NOTEBOOKS)
+    for name, lines in by_notebook.items():
+        assert all(d["status"] == "succeeded" and d["decision"] and d["risk"] for d in lines), name
+        assert not any(d["decision"].startswith("No decision line") for d in lines), f"{name} writes no brief line"
+        for d in lines:
+            page, _, anchor = d["link"].partition("#")
+            assert anchor and f'id="{anchor}"' in (out / page).read_text(), f"{name}: {d['section']!r} is no section of {page}"
+    assert brief["meta"]["interval"] == 0.9 and brief["changes"] == []
