@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from playbook import mcmc
-from playbook.personas import clusters, clv, cohorts, lifecycle, narrative, plots, rfm, summary
+from playbook.personas import clusters, clv, cohorts, holdout, lifecycle, narrative, plots, rfm, summary
 from playbook.results import DataWarning
 
-__all__ = ["PersonasResult", "analyze", "clusters", "clv", "cohorts", "lifecycle", "narrative", "plots", "rfm", "summary"]
+__all__ = ["PersonasResult", "analyze", "clusters", "clv", "cohorts", "holdout", "lifecycle", "narrative", "plots", "rfm", "summary"]
 
 #: Default sampling of the CLV models (PyMC's NUTS; PyMC-Marketing's CLV fit passes these to ``pymc.sample``).
 DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc", seed=42, target_accept=0.9)
@@ -29,7 +29,7 @@ DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc"
 UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
 #: A customer counts as probably alive at P(alive) ≥ this, probably gone below it.
 ALIVE_AT = 0.5
-#: The purchase model used when ``purchase_model`` is ``"auto"``.
+#: The purchase model used when ``purchase_model`` is ``"auto"`` and no holdout comparison can be made.
 DEFAULT_PURCHASE_MODEL = "mbgnbd"
 
 
@@ -69,6 +69,7 @@ class PersonasResult:
     purchase_model: str  # key of clv.PURCHASE_MODELS: the model behind P(alive), purchases and CLV
     purchase_params: pd.DataFrame  # its parameter table (the BG/NBD's when it is the BG/NBD)
     independence: clv.IndependenceCheck  # the Gamma-Gamma frequency–spend check
+    comparison: holdout.Comparison  # the purchase models' holdout check and the rule that chose one
     posterior: pd.DataFrame  # draws of the BG/NBD and Gamma-Gamma parameters
     diagnostics: mcmc.Diagnostics | None
     method: str
@@ -221,7 +222,7 @@ class PersonasResult:
                 "total_expected_mean": self.total_value["clv_mean"], "total_expected_low": self.total_value["clv_low"],
                 "total_expected_high": self.total_value["clv_high"],
                 "max_r_hat": self.max_rhat, "divergences": self.divergences,
-                "model": {"chosen": self.purchase_model, "label": clv.model_label(self.purchase_model),
+                "model": {**self.comparison.as_dict(), "chosen": self.purchase_model, "label": clv.model_label(self.purchase_model),
                           "parameters": dict(zip(self.purchase_params["parameter"], self.purchase_params["mean"]))},
                 "one_time_buyers": {
                     "customers": len(self.one_time), "status": "unknown" if self.one_time_unknown else "modelled",
@@ -265,6 +266,7 @@ def analyze(
     stability_resamples: int = 10,
     method: str = "mcmc",
     purchase_model: str = "auto",
+    compare_models: bool = True,
     settings: mcmc.Settings = DEFAULT_SETTINGS,
     currency: str = "$",
     smoke: bool = False,
@@ -272,7 +274,8 @@ def analyze(
     """The personas analysis of a validated ``orders`` frame (and optional ``customers`` frame for demographics).
 
     CLV is the expected ``margin`` (share of revenue kept) over ``horizon`` periods of ``time_unit``, discounted at
-    the annual ``discount_rate``; ``purchase_model`` (auto, bgnbd, mbgnbd, pareto) picks the model behind P(alive).
+    the annual ``discount_rate``. The purchase model behind P(alive) is chosen by :data:`holdout.RULE` among BG/NBD,
+    MBG/NBD and Pareto/NBD on a calibration/holdout split, unless ``purchase_model`` (bgnbd, mbgnbd, pareto) sets it.
     """
     days = {**lifecycle.DEFAULT_LIFECYCLE_DAYS, **dict(lifecycle_days or {})}
     end = pd.Timestamp(observation_end) if observation_end else orders["order_date"].max()
@@ -306,7 +309,14 @@ def analyze(
     btyd = summary.customer_summary(orders, end, time_unit)
     fit_args = dict(method=method, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed,
                     target_accept=settings.target_accept)
-    chosen = DEFAULT_PURCHASE_MODEL if purchase_model == "auto" else clv.check_purchase_model(purchase_model)
+    if compare_models:
+        comparison = holdout.compare(orders, end, horizon, time_unit, purchase_model, default=DEFAULT_PURCHASE_MODEL, seed=settings.seed)
+    else:
+        override = purchase_model != "auto"
+        comparison = holdout.Comparison(clv.check_purchase_model(purchase_model) if override else DEFAULT_PURCHASE_MODEL,
+                                        "set by the analyst (purchase_model)" if override else "default: no comparison run",
+                                        None, 0.0, reason="compare_models is off")
+    chosen = comparison.chosen
     bgnbd = clv.fit_bgnbd(btyd, **fit_args)
     model = bgnbd if chosen == "bgnbd" else clv.fit_purchase_model(btyd, chosen, **fit_args)
     gamma_gamma = clv.fit_gamma_gamma(btyd, **fit_args)
@@ -331,7 +341,7 @@ def analyze(
         persona_value=persona_value, lifecycle_value=clv.group_value(value, table.set_index("customer_id")["lifecycle"]).set_index("group"),
         new_customer_purchases=clv.expected_purchases_new_customer(model, horizon, interval),
         bg_params=bg_params, gg_params=gg_params, purchase_model=chosen, purchase_params=purchase_params,
-        independence=clv.frequency_spend_check(btyd),
+        independence=clv.frequency_spend_check(btyd), comparison=comparison,
         posterior=clv.posterior_draws(model, chosen_params).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
         diagnostics=diag, method=method, settings=settings, interval=interval, horizon=horizon, time_unit=time_unit,
         discount_rate=discount_rate, margin=margin,

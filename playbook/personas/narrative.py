@@ -182,6 +182,30 @@ def spend_caveat(r: PersonasResult) -> str:
     return "" if ok else " (spend-based, and biased: frequent buyers spend differently per order, see the Gamma-Gamma check)"
 
 
+def model_sentence(r: PersonasResult) -> str:
+    """Which purchase model is used and why: the holdout check's ranking, the analyst's choice, or the default."""
+    c = r.comparison
+    label = clv.model_label(r.purchase_model)
+    if not c.compared:
+        why = "set by the analyst" if c.rule.startswith("set by") else "the default"
+        return f"{label} is the purchase model ({why}); no holdout comparison was made: {c.reason}."
+    ranked = sorted((m for m in c.candidates if np.isfinite(c.candidates[m].holdout_error)),
+                    key=lambda m: c.candidates[m].holdout_error)
+    errs = fmt.join([f"{clv.model_label(m)} {fmt.number(c.candidates[m].holdout_error, 2)}" for m in ranked])
+    failed = [clv.model_label(m) for m in c.candidates if m not in ranked]
+    head = (f"Fitted on the orders up to {fmt.date(c.calibration_end, 'day')} and asked for each customer's repeat purchases in "
+            f"the {fmt.plural(round(c.holdout_periods), r.unit_name[:-1])} after, the models miss the actual counts per frequency "
+            f"group by {errs} purchases per customer")
+    head += f" ({fmt.join(failed)} could not be fitted)" if failed else ""
+    if c.rule.startswith("set by"):
+        return head + f". {label} is used, as set by the analyst."
+    return head + f". {label}, the closest, is used."
+
+
+def model_title(r: PersonasResult) -> str:
+    return "Predicted against actual repeat purchases in the holdout period" if r.comparison.compared else "No holdout check"
+
+
 def independence_sentence(r: PersonasResult) -> str:
     """The Gamma-Gamma check: the correlation, its threshold and what it means for CLV."""
     c = r.independence
@@ -621,6 +645,9 @@ def assumptions(r: PersonasResult) -> pd.DataFrame:
                             f"{fmt.ratio(STABILITY_REASONABLE)} (Hennig); otherwise weak, and the RFM segments lead"),
         ("Gamma-Gamma independence", f"|Pearson correlation of frequency and average spend| < {fmt.ratio(clv.GG_CORRELATION_MAX)} "
                                      "among repeat customers; at or above it CLV is flagged as biased"),
+        ("Purchase model", "lowest holdout error among BG/NBD, MBG/NBD and Pareto/NBD (MAP fits on the orders before the "
+                           "calibration date; error = customer-weighted mean absolute gap between predicted and actual repeat "
+                           "purchases per calibration-frequency bucket, 7+ pooled), unless purchase_model sets it"),
         ("Alive or gone", "probably alive at P(alive) ≥ 50%, probably gone below; one-time buyers of unknown status when the "
                           "purchase model lets no one drop out before a repeat purchase (BG/NBD)"),
         ("Number of personas", f"{k_rule(r)}; k-means or Gaussian mixture as set by persona_method"),

@@ -418,3 +418,33 @@ def clv_spread(r) -> Figure:
 
 def posterior(r) -> Figure:
     return posterior_densities(r.posterior, narrative.posterior_title(r))
+
+
+def holdout(r) -> Figure | None:
+    """Mean actual and predicted repeat purchases in the holdout window per calibration-frequency bucket, one line per model."""
+    from playbook.personas import clv
+
+    c = r.comparison
+    if not c.compared:
+        return None
+    fig, ax = plt.subplots(figsize=theme.FIGSIZE_WIDE)
+    first = next(iter(x for x in c.candidates.values() if len(x.buckets)), None)
+    if first is None:
+        plt.close(fig)
+        return None
+    x = np.arange(len(first.buckets))
+    ax.plot(x, first.buckets["actual"], color="black", lw=2.4, marker="o", label="actual")
+    colors = theme.color_map([clv.model_label(m) for m in c.candidates], highlight=clv.model_label(r.purchase_model))
+    for m, cand in c.candidates.items():
+        if not len(cand.buckets):
+            continue
+        name = clv.model_label(m)
+        ax.plot(x, cand.buckets["predicted"], marker="s", ls="--", lw=2.2 if m == r.purchase_model else 1.2,
+                color=colors[name], label=f"{name}{' (used)' if m == r.purchase_model else ''}")
+    ax.set_xticks(x, first.buckets["frequency"])
+    ax.set_xlabel("repeat purchases in the calibration period")
+    ax.set_ylabel("mean repeat purchases in the holdout period")
+    ax.set_ylim(bottom=0)
+    ax.set_title(narrative.model_title(r))
+    ax.legend(loc="upper left")
+    return fig

@@ -384,3 +384,32 @@ def test_partial_month_sentence_branches(strong):
     only = variant(strong, cohorts=factory.replace(left.cohorts, partial_left_out=False))
     assert "The data hold one month only, Dec 2025" in narrative.partial_month_sentence(only)
 
+
+# --------------------------------------------------------------------------- the purchase models compared
+
+
+def test_model_sentence_from_the_holdout_check(strong):
+    c = strong.comparison
+    assert c.compared and set(c.candidates) == {"bgnbd", "mbgnbd", "pareto"}
+    text = narrative.model_sentence(strong)
+    assert text.startswith("Fitted on the orders up to ") and "purchases per customer" in text
+    if c.rule.startswith("lowest"):
+        assert text.endswith(f"{narrative.clv.model_label(strong.purchase_model)}, the closest, is used.")
+    errs = {m: x.holdout_error for m, x in c.candidates.items()}
+    assert text.index(narrative.clv.model_label(min(errs, key=errs.get))) < text.index(narrative.clv.model_label(max(errs, key=errs.get)))
+
+
+def test_model_sentence_override_default_and_failed_candidate(strong):
+    c = strong.comparison
+    over = variant(strong, comparison=factory.replace(c, rule="set by the analyst (purchase_model)"))
+    assert narrative.model_sentence(over).endswith("is used, as set by the analyst.")
+    none = variant(strong, comparison=factory.holdout.Comparison("mbgnbd", "default: fewer than 50 calibration customers", None, 0.0,
+                                                                 reason="12 customers in the calibration period"))
+    assert narrative.model_sentence(none) == ("MBG/NBD is the purchase model (the default); no holdout comparison was made: "
+                                              "12 customers in the calibration period.")
+    assert narrative.model_title(none) == "No holdout check"
+    broken = dict(c.candidates)
+    broken["pareto"] = factory.replace(broken["pareto"], holdout_error=float("inf"))
+    text = narrative.model_sentence(variant(strong, comparison=factory.replace(c, candidates=broken)))
+    assert "(Pareto/NBD could not be fitted)" in text
+

@@ -18,7 +18,7 @@ def r():
 
 
 @pytest.mark.parametrize("name", ["segments", "rf", "concentration", "k_scores", "lift", "lifecycle", "transitions", "retention",
-                                  "cohort_value", "clv_by_persona", "p_alive", "clv_spread", "posterior"])
+                                  "cohort_value", "clv_by_persona", "p_alive", "clv_spread", "posterior", "holdout"])
 def test_each_figure_draws(r, name):
     fig = getattr(plots, name)(r)
     assert fig is not None and fig.axes
@@ -36,3 +36,9 @@ def test_titles_come_from_the_narrative(r):
 
 def test_no_transitions_no_figure(r):
     assert plots.transitions(factory.variant(r, transitions=None)) is None
+
+
+def test_no_comparison_no_holdout_figure(r):
+    none = factory.variant(r, comparison=factory.holdout.Comparison("mbgnbd", "default", None, 0.0, reason="short"))
+    assert plots.holdout(none) is None
+

@@ -133,3 +133,48 @@ def test_summary_is_vectorized_and_fast():
 
 
 # --------------------------------------------------------------------------- predictions vs closed forms
+
+
+# --------------------------------------------------------------------------- DuckDB engine and scale
+
+
+@pytest.mark.parametrize(("end", "unit"), [(None, "W"), ("2025-06-30", "M"), ("2024-02-29", "D")])
+def test_duckdb_engine_equals_the_pandas_pass_on_the_demo(end, unit):
+    from conftest import ROOT
+
+    from playbook import io
+
+    orders = io.load("orders", ROOT / "data" / "demo")
+    pd.testing.assert_frame_equal(summary.customer_summary(orders, end, unit, engine="duckdb"),
+                                  summary.customer_summary(orders, end, unit, engine="pandas"))
+
+
+def test_duckdb_engine_on_the_hand_made_book_and_errors():
+    pd.testing.assert_frame_equal(summary.customer_summary(btyd_order_book(), BTYD_END, "W", engine="duckdb"),
+                                  summary.customer_summary(btyd_order_book(), BTYD_END, "W", engine="pandas"))
+    with pytest.raises(ValueError, match="no orders on or before"):
+        summary.customer_summary(btyd_order_book(), "2023-01-01", engine="duckdb")
+    with pytest.raises(ValueError, match="engine"):
+        summary.customer_summary(btyd_order_book(), engine="spark")
+
+
+@pytest.mark.slow
+def test_ten_million_orders_of_a_million_customers_summarise_in_seconds():
+    """10M orders, 1M customers: DuckDB takes about 14 s under a load average of 6.6 on this shared 2-core machine
+    (the pandas pass 33 s); both agree."""
+    import time
+
+    rng = np.random.default_rng(0)
+    n = 10_000_000
+    orders = pd.DataFrame({"customer_id": rng.integers(0, 1_000_000, n),
+                           "order_date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D"),
+                           "revenue": rng.gamma(2.0, 20.0, n)})
+    t = time.perf_counter()
+    fast = summary.customer_summary(orders)  # auto: DuckDB at this size
+    elapsed = time.perf_counter() - t
+    assert len(fast) > 999_000 and fast["orders"].sum() == n
+    assert elapsed < 60, f"{elapsed:.1f} s"
+    sample = orders.loc[orders["customer_id"] < 20_000]
+    pd.testing.assert_frame_equal(summary.customer_summary(sample, orders["order_date"].max(), engine="pandas"),
+                                  fast.loc[fast["customer_id"] < 20_000].reset_index(drop=True))
+
