@@ -215,3 +215,22 @@ def test_clean_demo_data_carry_no_warnings(demo):
     inp, checks = prepared(demo)
     r = factory.with_(factory.result(), inp=inp, checks=checks)
     assert r.warnings == [] and not inp.constant_controls and not inp.missing_kpi_weeks
+
+
+# --------------------------------------------------------------------------- one fitted case
+
+
+@pytest.mark.slow
+def test_a_fit_without_one_channel_and_with_a_constant_control_gives_a_whole_report(tmp_path, demo):
+    """The one case only a fit can show: the model, the curves and the planner work on the channels that are left."""
+    from playbook import mcmc
+
+    frame = load(tmp_path, demo.assign(spend_kol=0.0, price_index=1.0))
+    tiny = mcmc.Settings(draws=60, tune=60, chains=2, sampler="nutpie", seed=3, target_accept=mmm_room.model.TARGET_ACCEPT)
+    r = mmm_room.analyze(frame, controls=CONTROLS, settings=tiny, holdout_weeks=0, last_weeks=104, prior_samples=60, max_extensions=0, smoke=True)
+    assert "kol" not in r.channels and "price_index" not in r.inp.controls
+    doc = results.to_jsonable(results.payload("mmm", r.results(), narrative.tiles(r), r.data_period, r.interval, r.warnings))
+    json.dumps(doc, allow_nan=False)
+    assert set(doc["channels"]) == set(r.channels) and "kol" not in doc["optimizer"]
+    assert [w["rows"].split(":")[0] for w in doc["warnings"]] == ["spend_kol", "column price_index"]
+    assert narrative.findings(r) and narrative.data_sentence(r)
