@@ -43,6 +43,7 @@ from playbook.mmm.decompose import (
 )
 from playbook.mmm.health import HEALTH_THRESHOLDS, HealthCard, Holdout, assess_health, health_card, holdout_forecast
 from playbook.mmm.model import Extension, Spec, build_model, fit_converged, fit_model
+from playbook.results import DataWarning
 
 __all__ = [
     "MMMResult", "analyze", "results_payload", "budget", "curves", "data", "decompose", "health", "model", "narrative", "plots",
@@ -181,6 +182,24 @@ class MMMResult:
         return self.first_week, self.last_week
 
     @property
+    def warnings(self) -> list[DataWarning]:
+        """What the data checks did about data that broke the model's assumptions (the report's banner, ``warnings`` in mmm.json)."""
+        out = [DataWarning("mmm.csv", f"spend_{d.channel}: {d.reason}", "every channel has spend in enough weeks to estimate its effect",
+                           f"{d.channel} was left out of the model and of the budget plan") for d in self.checks.dropped]
+        out += [DataWarning("mmm.csv", f"column {c}: the same value in every week", "every control changes over time",
+                            f"{c} was left out of the model (a constant is already the intercept)") for c in self.inp.constant_controls]
+        weeks = self.inp.missing_kpi_weeks
+        if weeks:
+            shown = ", ".join(weeks[:5]) + (", …" if len(weeks) > 5 else "")
+            out.append(DataWarning("mmm.csv", f"{len(weeks)} week{'s' if len(weeks) != 1 else ''} with no {self.kpi}: {shown}",
+                                   f"every week has a {self.kpi}",
+                                   "those weeks were left out of the model; the weeks either side count as adjacent for carry-over"))
+        if self.inp.aggregated_geos > 1:
+            out.append(DataWarning("mmm.csv", f"{self.inp.aggregated_geos} geos", "one national series",
+                                   f"the geos were summed to one weekly series ({self.kpi} and spend summed, controls averaged)"))
+        return out
+
+    @property
     def carry(self) -> pd.DataFrame:
         return carryover(self.decay)
 
@@ -243,6 +262,13 @@ def analyze(
     inp = prepare_input(frame, kpi=kpi, controls=controls, trend=trend, last_weeks=last_weeks)
     inp, dropped = drop_sparse_channels(inp)
     checks = data_checks(inp, dropped, spec.yearly_seasonality or 0)
+    needed = data.weeks_needed(len(inp.channels), len(inp.controls), spec.l_max, spec.yearly_seasonality or 0)
+    if inp.n_weeks < needed:
+        raise ValueError(
+            f"mmm.csv: {inp.n_weeks} modelled weeks, but this model needs at least {needed} (carry-over of up to {spec.l_max} weeks plus "
+            f"one week per parameter for {len(inp.channels)} channels and {len(inp.controls)} controls); nothing was sampled. "
+            "Add weeks, or fit fewer channels, controls or seasonal modes."
+        )
     lifts = usable_lift_tests(lift_tests, inp.channels)
 
     # Uncalibrated fit; then, if lift tests exist, the calibrated fit that the report uses (extended if it missed convergence).

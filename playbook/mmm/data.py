@@ -6,7 +6,7 @@ read files (except :func:`resolve_lift_tests`, which only looks for a path).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,19 @@ VIF_FLAG = 10.0
 MIN_SPEND_WEEKS = 4
 #: A channel whose spend follows the baseline terms (trend, seasonality, controls) with R² at least this is confounded.
 CONFOUNDING_R2_FLAG = 0.7
+#: Fewest modelled weeks any fit is attempted on (the floor of :func:`weeks_needed`): half a year.
+MIN_WEEKS = 26
+
+
+def weeks_needed(n_channels: int, n_controls: int, l_max: int, yearly_modes: int) -> int:
+    """Modelled weeks a fit needs: the longest carry-over (``l_max`` weeks) plus one week per parameter, at least :data:`MIN_WEEKS`.
+
+    Parameters: intercept and noise, three per channel (effect size, carry-over, saturation), one per control
+    (trend included) and two per yearly Fourier mode. With fewer weeks the posterior is the prior and the
+    sampler's work is wasted, so :func:`playbook.mmm.analyze` refuses before sampling.
+    """
+    parameters = 2 + 3 * n_channels + n_controls + 2 * max(0, int(yearly_modes))
+    return max(MIN_WEEKS, int(l_max) + parameters)
 
 
 @dataclass
@@ -34,6 +47,10 @@ class MMMInput:
     controls: list[str]
     control_scaling: dict[str, dict[str, float]] = field(default_factory=dict)
     aggregated_geos: int = 0
+    #: controls left out because they never change (a constant carries no information and duplicates the intercept)
+    constant_controls: list[str] = field(default_factory=list)
+    #: weeks (YYYY-MM-DD) whose KPI is missing, left out of the model
+    missing_kpi_weeks: list[str] = field(default_factory=list)
 
     @property
     def X(self) -> pd.DataFrame:
@@ -53,7 +70,7 @@ class MMMInput:
         return len(self.frame)
 
     def _with(self, frame: pd.DataFrame, channels: list[str] | None = None) -> MMMInput:
-        return MMMInput(frame.reset_index(drop=True), self.kpi, list(channels or self.channels), self.controls, self.control_scaling, self.aggregated_geos)
+        return replace(self, frame=frame.reset_index(drop=True), channels=list(channels or self.channels))
 
     def head_weeks(self, n_weeks: int) -> MMMInput:
         """The same input restricted to its first ``n_weeks`` weeks (controls keep their scaling)."""
@@ -87,7 +104,9 @@ def prepare_input(
     lie in [-1, 1], matching the unit-scale prior PyMC-Marketing puts on control effects);
     0/1 controls are kept as they are. ``trend`` adds a linear time index from 0 to 1.
     A ``geo`` column, if present, is summed to one national series (controls averaged).
-    ``last_weeks`` keeps only the most recent weeks (used by smoke runs).
+    Weeks whose KPI is missing (in any geo) are left out and listed in ``missing_kpi_weeks``; the weeks
+    either side are then adjacent for the carry-over. A control that never changes is left out and listed
+    in ``constant_controls``. ``last_weeks`` keeps only the most recent weeks (used by smoke runs).
     """
     controls = list(controls or [])
     channel_cols = spend_columns(frame)
@@ -100,6 +119,9 @@ def prepare_input(
     if overlap:
         raise ValueError(f"controls may not be spend columns: {sorted(overlap)}")
     work = frame.copy()
+    work["date"] = pd.to_datetime(work["date"])
+    missing_kpi = sorted({f"{d:%Y-%m-%d}" for d in work.loc[work[kpi].isna(), "date"]})
+    work = work[~work["date"].isin(pd.to_datetime(missing_kpi))]
     geos = 0
     if "geo" in work.columns:
         geos = int(work["geo"].nunique())
@@ -109,20 +131,22 @@ def prepare_input(
     work = work.sort_values("date").reset_index(drop=True)
     if last_weeks is not None and last_weeks < len(work):
         work = work.iloc[-last_weeks:].reset_index(drop=True)
+        missing_kpi = [d for d in missing_kpi if pd.Timestamp(d) >= work["date"].min()]
     out = pd.DataFrame({"date": pd.to_datetime(work["date"]), kpi: work[kpi].astype(float)})
     for ch, col in channel_cols.items():
         out[ch] = work[col].astype(float).to_numpy()
     scaling: dict[str, dict[str, float]] = {}
-    model_controls = []
+    model_controls, constant = [], []
     for c in controls:
         values = work[c].astype(float)
+        if values.nunique(dropna=False) <= 1:
+            constant.append(c)  # no information, and a copy of the intercept; data_checks reports it
+            continue
         if values.isin([0.0, 1.0]).all():
             center, scale = 0.0, 1.0
         else:
             center = float(values.mean())
             scale = float((values - center).abs().max())
-            if scale == 0:
-                continue  # a constant column carries no information; data_checks reports it
         out[c] = ((values - center) / scale).to_numpy()
         scaling[c] = {"center": center, "scale": scale}
         model_controls.append(c)
@@ -130,7 +154,7 @@ def prepare_input(
         name = TREND_COLUMN if TREND_COLUMN not in out.columns else f"{TREND_COLUMN}_index"
         out[name] = np.arange(len(out)) / max(1, len(out) - 1)
         model_controls.append(name)
-    return MMMInput(out, kpi, list(channel_cols), model_controls, scaling, geos)
+    return MMMInput(out, kpi, list(channel_cols), model_controls, scaling, geos, constant, missing_kpi)
 
 
 @dataclass(frozen=True)
@@ -252,6 +276,11 @@ def data_checks(inp: MMMInput, dropped: list[DroppedChannel] | None = None, year
     n = len(spend)
     for d in dropped or []:
         problems.append(f"{d.channel} was left out of the model: {d.reason}")
+    for c in inp.constant_controls:
+        problems.append(f"control {c} never changes, so it was left out of the model (a constant is already the intercept)")
+    if inp.missing_kpi_weeks:
+        problems.append(f"{len(inp.missing_kpi_weeks)} week(s) with no {inp.kpi} ({', '.join(inp.missing_kpi_weeks[:5])}"
+                        f"{', …' if len(inp.missing_kpi_weeks) > 5 else ''}) were left out of the model")
     if n < 52:
         problems.append(f"only {n} weeks of data; a year or more is needed to separate media from seasonality")
     for ch in inp.channels:
