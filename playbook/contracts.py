@@ -382,6 +382,20 @@ def label_merges(frame: pd.DataFrame) -> list[LabelMerge]:
 # --------------------------------------------------------------------------- extra checks
 
 
+#: Fewest weeks an mmm.csv must cover: half a year (a model with more channels or carry-over needs more,
+#: which :func:`playbook.mmm.data.weeks_needed` states before sampling).
+MMM_MIN_WEEKS = 26
+
+
+def _enough_weeks(frame: pd.DataFrame) -> list[Violation]:
+    """mmm.csv: at least :data:`MMM_MIN_WEEKS` distinct weeks; fewer cannot support a marketing mix model."""
+    weeks = frame["date"].dropna().nunique()
+    if weeks >= MMM_MIN_WEEKS:
+        return []
+    return [Violation("date", f"must cover at least {MMM_MIN_WEEKS} weeks (half a year) for a marketing mix model; "
+                      f"the file has {weeks}", _offending(frame, frame.index.isin(frame.index[:5]), ["geo", "date"]), weeks)]
+
+
 def _weekly(frame: pd.DataFrame) -> list[Violation]:
     """mmm.csv: dates are one week apart (per geo when a geo column is present)."""
     groups = frame.groupby("geo", sort=False) if "geo" in frame.columns else [(None, frame)]
@@ -606,7 +620,7 @@ CONTRACTS: dict[str, Contract] = {
             ),
             prefixed=(("spend_", Column("spend_", "float", **NUM0)),),
             unique_together=("date", "geo"),
-            checks=(_weekly,),
+            checks=(_weekly, _enough_weeks),
         ),
         Contract(
             "lift_tests",

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import MINIMAL_PARAMS, make_notebook
@@ -129,8 +130,8 @@ def test_merged_labels_are_what_the_settings_are_checked_against(tmp_path, data)
 
 def test_list_items_must_be_columns_and_many_choices_are_cut(tmp_path, data):
     nb = notebook_with_settings(tmp_path, "media", MMM_PARAMS, ["mmm"], {"kpi": "mmm.@columns", "controls": "mmm.@columns"})
-    weeks = pd.date_range("2024-01-01", periods=3, freq="7D").strftime("%Y-%m-%d")
-    frame = pd.DataFrame({"date": weeks, "sales": [1.0, 2.0, 3.0], "holiday": [0, 1, 0]})
+    weeks = pd.date_range("2024-01-01", periods=26, freq="7D").strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"date": weeks, "sales": 1.0 + np.arange(26), "holiday": np.arange(26) % 2})
     for i in range(14):
         frame[f"spend_c{i:02d}"] = 1.0
     frame.to_csv(data / "mmm.csv", index=False)

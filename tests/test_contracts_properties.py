@@ -15,7 +15,7 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playbook.contracts import CONTRACTS, Contract, ContractError, validate
+from playbook.contracts import CONTRACTS, MMM_MIN_WEEKS, Contract, ContractError, validate
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 NAMES = sorted(CONTRACTS)
@@ -79,8 +79,9 @@ def valid_frames(draw, contract: Contract):
     frame = pd.DataFrame({c.name: _column_values(draw, c, n, start) for c in chosen})
     for prefix, template in contract.prefixed:
         frame[f"{prefix}tv"] = draw(st.lists(st.floats(template.min or 0, 1e6, allow_nan=False), min_size=n, max_size=n))
-    if contract.name == "mmm":  # weekly, one row per week
-        frame["date"] = [str(start + dt.timedelta(weeks=i)) for i in range(n)]
+    if contract.name == "mmm":  # weekly, one row per week, at least half a year of them
+        frame = pd.concat([frame] * -(-MMM_MIN_WEEKS // len(frame)), ignore_index=True)
+        frame["date"] = [str(start + dt.timedelta(weeks=i)) for i in range(len(frame))]
         frame = frame.drop(columns=["geo"], errors="ignore")
     if contract.name == "market":  # months on their first day, at least two of them
         if n < 2:

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from playbook.contracts import MMM_MIN_WEEKS
+
 SPEND_PREFIX = "spend_"
 TREND_COLUMN = "trend"
 #: Collinearity flags: Pearson r of weekly spend between two channels, variance inflation factor.
@@ -21,8 +23,9 @@ VIF_FLAG = 10.0
 MIN_SPEND_WEEKS = 4
 #: A channel whose spend follows the baseline terms (trend, seasonality, controls) with R² at least this is confounded.
 CONFOUNDING_R2_FLAG = 0.7
-#: Fewest modelled weeks any fit is attempted on (the floor of :func:`weeks_needed`): half a year.
-MIN_WEEKS = 26
+#: Fewest modelled weeks any fit is attempted on (the floor of :func:`weeks_needed`): half a year, the
+#: mmm.csv contract's own minimum (a shorter file is refused before anything runs).
+MIN_WEEKS = MMM_MIN_WEEKS
 
 
 def weeks_needed(n_channels: int, n_controls: int, l_max: int, yearly_modes: int) -> int:

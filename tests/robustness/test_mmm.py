@@ -118,11 +118,13 @@ def test_weeks_needed_follows_the_model_and_never_drops_below_half_a_year():
     assert data.weeks_needed(6, 4, 8, 2) < data.weeks_needed(6, 4, 12, 2) < data.weeks_needed(8, 4, 12, 2)
 
 
-def test_the_short_file_itself_keeps_its_contract(tmp_path, demo):
-    """So the refusal is the model's, stated by analyze; the contract only checks the file's shape."""
+def test_a_file_under_half_a_year_is_refused_before_anything_runs(tmp_path, demo):
+    """The contract's floor (26 weeks); between it and what a larger model needs, analyze refuses (above)."""
     demo.head(10).to_csv(tmp_path / "mmm.csv", index=False)
     proc = run_cli("validate", "mmm", "--data", str(tmp_path))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "mmm.csv" in proc.stderr and "column: date" in proc.stderr
+    assert "must cover at least 26 weeks (half a year) for a marketing mix model; the file has 10" in proc.stderr
 
 
 # --------------------------------------------------------------------------- a control that is constant
