@@ -350,6 +350,10 @@ def analyze(
                  for v in broken.no_revenue]
     warnings += [DataWarning(file, f"column {c}", "a segment is fixed before assignment, so its mix is the same in every arm "
                              f"(chi-square p = {p:.2g})", "left out of the segment breakdown") for c, p in refused.items()]
+    if experiment is not None and not has_time:
+        warnings.append(DataWarning(file, "column assigned_at: absent", "assignment times show how long the test ran",
+                                    f"the minimum-days check ({min_days} days) and the posterior over time are skipped"
+                                    + (f"; the A/A simulation reads {daily} looks a test" if aa_sims > 0 else "")))
     first = last = None
     if has_time:
         first, last = (f"{experiment['assigned_at'].min():%Y-%m-%d}", f"{experiment['assigned_at'].max():%Y-%m-%d}")
