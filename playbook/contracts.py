@@ -425,9 +425,10 @@ def _period_starts(frame: pd.DataFrame) -> list[Violation]:
 def _two_variants(frame: pd.DataFrame) -> list[Violation]:
     """experiment / experiment_summary: an A/B/n test compares arms, so the file holds at least two variants."""
     names = frame["variant"].dropna().astype(str).unique()
-    if len(names) == 1:
+    if len(names) < 2:
+        has = f"only {names[0]}" if len(names) else "no rows"
         mask = frame.index.isin(frame.index[:3])
-        return [Violation("variant", f"must hold at least two distinct variants (a control and a treatment); the file has only {names[0]}",
+        return [Violation("variant", f"must hold at least two distinct variants (a control and a treatment); the file has {has}",
                           _offending(frame, mask, ["unit_id", "variant"]), int(len(frame)))]
     return []
 

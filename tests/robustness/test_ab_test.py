@@ -121,6 +121,12 @@ def test_a_single_arm_is_refused_by_the_contract_before_anything_runs(demo, tmp_
         analyze(one, **SMOKE)
 
 
+def test_a_header_only_experiment_is_refused(demo, tmp_path):
+    demo.iloc[:0].to_csv(tmp_path / "experiment.csv", index=False)
+    with pytest.raises(ContractError, match="at least two distinct variants .* the file has no rows"):
+        io.load("experiment", tmp_path)
+
+
 def test_a_single_arm_summary_is_refused_too(demo, tmp_path):
     one = summary_of(demo).iloc[:1]
     one.to_csv(tmp_path / "experiment_summary.csv", index=False)
