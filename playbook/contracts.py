@@ -434,10 +434,15 @@ def _two_variants(frame: pd.DataFrame) -> list[Violation]:
 
 
 def _conversions_le_units(frame: pd.DataFrame) -> list[Violation]:
+    out = []
+    empty = frame["units"] == 0
+    if empty.any():
+        out.append(Violation("units", "must be >= 1: a variant that received no units is no arm of the test (drop its row)",
+                             _offending(frame, empty, ["variant", "units", "conversions"]), int(empty.sum())))
     bad = frame["conversions"] > frame["units"]
     if bad.any():
-        return [Violation("conversions", "must be <= units", _offending(frame, bad, ["variant", "units", "conversions"]), int(bad.sum()))]
-    return []
+        out.append(Violation("conversions", "must be <= units", _offending(frame, bad, ["variant", "units", "conversions"]), int(bad.sum())))
+    return out
 
 
 def _factorial_cells(frame: pd.DataFrame) -> list[Violation]:

@@ -99,6 +99,7 @@ def valid_frames(draw, contract: Contract):
         frame["variant"] = [LABELS[i % 2] for i in range(n)]
     if contract.name == "experiment_summary":
         frame["variant"] = [f"v{i}" for i in range(n)]
+        frame["units"] = np.maximum(frame["units"], 1)  # a variant received at least one unit
         frame["conversions"] = np.minimum(frame["conversions"], frame["units"])
     if contract.name == "lift_tests":
         frame["sigma"] = frame["sigma"].abs() + 0.5

@@ -150,6 +150,35 @@ def test_an_arm_designed_small_with_a_handful_of_units_keeps_testing(demo, tmp_p
     assert r.decision.action != "ship"
 
 
+def test_an_arm_of_one_buying_unit_is_left_out_of_revenue(demo, tmp_path):
+    """One unit has no spread of revenue (a NaN posterior before); the arm is named and compared on conversion only."""
+    buyer = demo[(demo["variant"] == "C") & (demo["revenue"] > 0)].head(1)
+    r = run(load(tmp_path, pd.concat([demo[demo["variant"] != "C"], buyer])))
+    assert rows(r) == ["variant C: 1 unit"] and "at least 2 units" in r.warnings[0].assumption
+    assert set(r.results()["revenue"]["variants"]) == {"A", "B"} and r.decision.action == "stop"  # and the SRM stops the test
+    never_ships(r, "C")
+
+
+def test_a_summary_arm_of_one_unit_is_left_out_of_revenue(demo, tmp_path):
+    """The sums of one unit give no variance (a division by zero before)."""
+    table = summary_of(demo)
+    table.loc[table["variant"] == "C", ["units", "conversions", "revenue_sum", "revenue_sum_sq"]] = (1, 1, 50.0, 2500.0)
+    r = run(summary=load(tmp_path, table, "experiment_summary"))
+    assert rows(r) == ["variant C: 1 unit"] and set(r.results()["revenue"]["variants"]) == {"A", "B"}
+    never_ships(r, "C")
+
+
+def test_a_summary_arm_with_no_units_is_refused_by_the_contract(demo, tmp_path):
+    table = summary_of(demo)
+    table.loc[table["variant"] == "C", ["units", "conversions", "revenue_sum", "revenue_sum_sq"]] = (0, 0, 0.0, 0.0)
+    table.to_csv(tmp_path / "experiment_summary.csv", index=False)
+    res = run_cli("validate", "--data", str(tmp_path), "ab_test")
+    out = res.stderr + res.stdout
+    assert res.returncode == 2 and "experiment_summary.csv" in out and "column: units" in out and "received no units" in out
+    with pytest.raises(ValueError, match=r"variant\(s\) \['C'\] received no units"):  # called directly, analyze() says why
+        analyze(summary=table, **SMOKE)
+
+
 def test_no_assigned_at_is_a_named_warning(demo, tmp_path):
     r = run(load(tmp_path, demo.drop(columns="assigned_at")))
     [warning] = r.warnings
