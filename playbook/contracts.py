@@ -436,11 +436,27 @@ def _period_starts(frame: pd.DataFrame) -> list[Violation]:
     return [Violation("period", rule, _offending(frame, bad, ["period", "region", "brand", "category", "channel"]), int(bad.sum()))]
 
 
+def _two_variants(frame: pd.DataFrame) -> list[Violation]:
+    """experiment / experiment_summary: an A/B/n test compares arms, so the file holds at least two variants."""
+    names = frame["variant"].dropna().astype(str).unique()
+    if len(names) < 2:
+        has = f"only {names[0]}" if len(names) else "no rows"
+        mask = frame.index.isin(frame.index[:3])
+        return [Violation("variant", f"must hold at least two distinct variants (a control and a treatment); the file has {has}",
+                          _offending(frame, mask, ["unit_id", "variant"]), int(len(frame)))]
+    return []
+
+
 def _conversions_le_units(frame: pd.DataFrame) -> list[Violation]:
+    out = []
+    empty = frame["units"] == 0
+    if empty.any():
+        out.append(Violation("units", "must be >= 1: a variant that received no units is no arm of the test (drop its row)",
+                             _offending(frame, empty, ["variant", "units", "conversions"]), int(empty.sum())))
     bad = frame["conversions"] > frame["units"]
     if bad.any():
-        return [Violation("conversions", "must be <= units", _offending(frame, bad, ["variant", "units", "conversions"]), int(bad.sum()))]
-    return []
+        out.append(Violation("conversions", "must be <= units", _offending(frame, bad, ["variant", "units", "conversions"]), int(bad.sum())))
+    return out
 
 
 def _factorial_cells(frame: pd.DataFrame) -> list[Violation]:
@@ -597,7 +613,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("assigned_at", "datetime", required=False),
             ),
             open_labels=True,
-            checks=(_factorial_cells,),
+            checks=(_two_variants, _factorial_cells),
         ),
         Contract(
             "experiment_summary",
@@ -609,7 +625,7 @@ CONTRACTS: dict[str, Contract] = {
                 Column("revenue_sum", "float", required=False, **NUM0),
                 Column("revenue_sum_sq", "float", required=False, **NUM0),
             ),
-            checks=(_conversions_le_units,),
+            checks=(_two_variants, _conversions_le_units),
         ),
         Contract(
             "mmm",

@@ -90,8 +90,17 @@ def valid_frames(draw, contract: Contract):
     if contract.name == "adoption":  # one row per period, consecutive months or weeks
         step = draw(st.sampled_from(["weeks", "months"]))
         frame["period"] = [str(pd.Timestamp("2020-01-06") + (pd.DateOffset(weeks=i) if step == "weeks" else pd.DateOffset(months=i)))[:10] for i in range(n)]
+    if contract.name in ("experiment", "experiment_summary") and n < 2:  # an A/B test compares at least two arms
+        frame = pd.concat([frame, frame], ignore_index=True)
+        n = len(frame)
+        for col in contract.columns:
+            if col.unique and col.name in frame and not col.label:
+                frame[col.name] = [f"id{i:05d}" for i in range(n)]
+    if contract.name == "experiment":
+        frame["variant"] = [LABELS[i % 2] for i in range(n)]
     if contract.name == "experiment_summary":
         frame["variant"] = [f"v{i}" for i in range(n)]
+        frame["units"] = np.maximum(frame["units"], 1)  # a variant received at least one unit
         frame["conversions"] = np.minimum(frame["conversions"], frame["units"])
     if contract.name == "lift_tests":
         frame["sigma"] = frame["sigma"].abs() + 0.5

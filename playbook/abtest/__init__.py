@@ -268,6 +268,8 @@ def analyze(
     counts = checks.arm_counts(experiment, summary)
     names = checks.order_variants(counts["variant"], control)
     counts = counts.set_index("variant").loc[names].reset_index()
+    if (counts["units"] == 0).any():  # the experiment_summary contract refuses these rows before a run
+        raise ValueError(f"variant(s) {list(counts.loc[counts['units'] == 0, 'variant'])} received no units: no arm of the test (drop the row)")
     srm = checks.srm_check(dict(zip(counts["variant"], counts["units"])), expected_split)
     has_time = experiment is not None and "assigned_at" in experiment.columns and experiment["assigned_at"].notna().all()
     days = checks.experiment_days(experiment["assigned_at"]) if has_time else None
@@ -275,13 +277,17 @@ def analyze(
     conversion = posterior.conversion_analysis(counts, control, prior, interval, mde, n_draws, seed)
 
     broken = checks.broken_arms(counts)
-    rev_arms = [v for v in names if v not in broken.variants]
+    units = dict(zip(counts["variant"], counts["units"]))
+    few = [v for v in names if v not in broken.variants and units[v] < revenue.MIN_UNITS]
+    rev_arms = [v for v in names if v not in broken.variants and v not in few]
+    has_revenue = ((experiment is not None and bool((experiment["revenue"] > 0).any()))
+                   or (summary is not None and bool(counts["revenue_sum"].notna().all() and counts["revenue_sum_sq"].notna().all())))
     revenue_ok = control in rev_arms and len(rev_arms) >= 2
     rev = None
     revenue_model = None
     cuped_result = None
     moments: dict[str, pd.DataFrame] = {}
-    if experiment is not None and revenue_ok and (experiment["revenue"] > 0).any():
+    if experiment is not None and revenue_ok and has_revenue:
         exp_rev = experiment if len(rev_arms) == len(names) else experiment[experiment["variant"].isin(rev_arms)].reset_index(drop=True)
         variant = exp_rev["variant"]
         cap = revenue.revenue_cap(exp_rev["revenue"], revenue_cap_quantile)
@@ -301,7 +307,7 @@ def analyze(
             revenue_model = models.fit_revenue_model(exp_rev, control, settings.with_(seed=seed))
             rev["method"] = "PyMC hurdle model: P(revenue > 0) × LogNormal spend"
             rev["variants"] = posterior.summarize_draws(revenue_model.draws, control, interval, mde, "revenue_per_unit")
-    elif summary is not None and revenue_ok and counts["revenue_sum"].notna().all() and counts["revenue_sum_sq"].notna().all():
+    elif summary is not None and revenue_ok and has_revenue:
         rev_counts = counts[counts["variant"].isin(rev_arms)].reset_index(drop=True)
         raw_table = posterior.summarize_draws(revenue.normal_mean_draws_from_sums(rev_counts, n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
         rev = {"method": "normal approximation of the mean from revenue_sum and revenue_sum_sq (no capping possible on sums)", "cap": None, "variants": raw_table, "raw": raw_table}
@@ -350,6 +356,13 @@ def analyze(
                  for v in broken.no_revenue]
     warnings += [DataWarning(file, f"column {c}", "a segment is fixed before assignment, so its mix is the same in every arm "
                              f"(chi-square p = {p:.2g})", "left out of the segment breakdown") for c, p in refused.items()]
+    if has_revenue:
+        warnings += [DataWarning(file, f"variant {v}: {units[v]} unit{'' if units[v] == 1 else 's'}", f"the spread of an arm's revenue needs at least {revenue.MIN_UNITS} units",
+                                 "left out of the revenue comparison") for v in few]
+    if experiment is not None and not has_time:
+        warnings.append(DataWarning(file, "column assigned_at: absent", "assignment times show how long the test ran",
+                                    f"the minimum-days check ({min_days} days) and the posterior over time are skipped"
+                                    + (f"; the A/A simulation reads {daily} looks a test" if aa_sims > 0 else "")))
     first = last = None
     if has_time:
         first, last = (f"{experiment['assigned_at'].min():%Y-%m-%d}", f"{experiment['assigned_at'].max():%Y-%m-%d}")

@@ -18,6 +18,9 @@ from playbook.abtest.posterior import DEFAULT_DRAWS
 
 # --------------------------------------------------------------------------- revenue
 
+#: Units an arm needs before the spread of its revenue (and so a posterior of its mean) can be estimated.
+MIN_UNITS = 2
+
 
 def revenue_cap(revenue: pd.Series, quantile: float = 0.99) -> float:
     """The pooled winsorization cap: the ``quantile`` of the non-zero revenue values of all arms."""
