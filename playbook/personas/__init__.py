@@ -231,6 +231,7 @@ class PersonasResult:
                 },
                 "status": {**self.status_counts(), "alive_at": ALIVE_AT},
             },
+            "brief": narrative.brief(self),
         }
 
 
@@ -270,13 +271,17 @@ def analyze(
     settings: mcmc.Settings = DEFAULT_SETTINGS,
     currency: str = "$",
     smoke: bool = False,
+    data_warnings: list[DataWarning] | None = None,
 ) -> PersonasResult:
     """The personas analysis of a validated ``orders`` frame (and optional ``customers`` frame for demographics).
 
     CLV is the expected ``margin`` (share of revenue kept) over ``horizon`` periods of ``time_unit``, discounted at
     the annual ``discount_rate``. The purchase model behind P(alive) is chosen by :data:`holdout.RULE` among BG/NBD,
     MBG/NBD and Pareto/NBD on a calibration/holdout split, unless ``purchase_model`` (bgnbd, mbgnbd, pareto) sets it.
+    ``data_warnings`` (the loader's :class:`~playbook.results.DataWarning` list) head ``result.warnings``: the report's
+    data banner, the results' ``warnings`` and the brief's risks read them.
     """
+    notes = list(data_warnings or [])
     days = {**lifecycle.DEFAULT_LIFECYCLE_DAYS, **dict(lifecycle_days or {})}
     end = pd.Timestamp(observation_end) if observation_end else orders["order_date"].max()
     orders = orders.loc[orders["order_date"] <= end]
@@ -345,5 +350,5 @@ def analyze(
         posterior=clv.posterior_draws(model, chosen_params).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
         diagnostics=diag, method=method, settings=settings, interval=interval, horizon=horizon, time_unit=time_unit,
         discount_rate=discount_rate, margin=margin,
-        has_customers=customers is not None, smoke=smoke, currency=currency,
+        has_customers=customers is not None, smoke=smoke, currency=currency, warnings=notes,
     )
