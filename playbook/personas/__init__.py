@@ -29,6 +29,8 @@ DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc"
 UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
 #: A customer counts as probably alive at P(alive) ≥ this, probably gone below it.
 ALIVE_AT = 0.5
+#: Below this many customers the report warns that personas and CLV rest on few customers.
+FEW_CUSTOMERS = 100
 #: The purchase model used when ``purchase_model`` is ``"auto"`` and no holdout comparison can be made.
 DEFAULT_PURCHASE_MODEL = "mbgnbd"
 
@@ -284,7 +286,18 @@ def analyze(
     notes = list(data_warnings or [])
     days = {**lifecycle.DEFAULT_LIFECYCLE_DAYS, **dict(lifecycle_days or {})}
     end = pd.Timestamp(observation_end) if observation_end else orders["order_date"].max()
-    orders = orders.loc[orders["order_date"] <= end]
+    later = orders["order_date"] > end
+    if later.any():
+        notes.append(DataWarning(
+            orders.attrs.get("source", "orders"), f"{int(later.sum()):,} order{'s' if later.sum() != 1 else ''} after {end:%Y-%m-%d}",
+            "every order falls on or before observation_end", "left out: the analysis describes customers as of observation_end"))
+    orders = orders.loc[~later]
+    n_customers = orders["customer_id"].nunique()
+    if n_customers < FEW_CUSTOMERS:
+        notes.append(DataWarning(
+            orders.attrs.get("source", "orders"), f"{n_customers:,} customers",
+            f"at least {FEW_CUSTOMERS} customers to form personas and fit the CLV models",
+            "analysed as far as they allow: personas are rough groupings and CLV intervals wide"))
     k = _k(n_personas)
 
     # RFM and named segments
