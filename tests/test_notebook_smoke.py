@@ -25,7 +25,7 @@ REQUIRED_KEYS = {
         "clv.gamma_gamma.frequency_spend_correlation", "clv.gamma_gamma.independence_ok",
         "settings.discount_rate", "settings.margin", "settings.horizon",
         "persona_model.silhouette", "persona_model.stability_ari", "persona_model.weak",
-        "clv.model.rule", "clv.model.candidates.*.holdout_error",
+        "clv.model.rule", "clv.model.candidates.*.holdout_error", "brief",
     ],
     "ab_test": [
         *(f"conversion.variants.*.{k}" for k in ("rate_mean", "rate_hdi_low", "rate_hdi_high", "prob_best", "expected_loss",

@@ -29,6 +29,8 @@ DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc"
 UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
 #: A customer counts as probably alive at P(alive) ≥ this, probably gone below it.
 ALIVE_AT = 0.5
+#: Below this many customers the report warns that personas and CLV rest on few customers.
+FEW_CUSTOMERS = 100
 #: The purchase model used when ``purchase_model`` is ``"auto"`` and no holdout comparison can be made.
 DEFAULT_PURCHASE_MODEL = "mbgnbd"
 
@@ -231,6 +233,7 @@ class PersonasResult:
                 },
                 "status": {**self.status_counts(), "alive_at": ALIVE_AT},
             },
+            "brief": narrative.brief(self),
         }
 
 
@@ -270,16 +273,31 @@ def analyze(
     settings: mcmc.Settings = DEFAULT_SETTINGS,
     currency: str = "$",
     smoke: bool = False,
+    data_warnings: list[DataWarning] | None = None,
 ) -> PersonasResult:
     """The personas analysis of a validated ``orders`` frame (and optional ``customers`` frame for demographics).
 
     CLV is the expected ``margin`` (share of revenue kept) over ``horizon`` periods of ``time_unit``, discounted at
     the annual ``discount_rate``. The purchase model behind P(alive) is chosen by :data:`holdout.RULE` among BG/NBD,
     MBG/NBD and Pareto/NBD on a calibration/holdout split, unless ``purchase_model`` (bgnbd, mbgnbd, pareto) sets it.
+    ``data_warnings`` (the loader's :class:`~playbook.results.DataWarning` list) head ``result.warnings``: the report's
+    data banner, the results' ``warnings`` and the brief's risks read them.
     """
+    notes = list(data_warnings or [])
     days = {**lifecycle.DEFAULT_LIFECYCLE_DAYS, **dict(lifecycle_days or {})}
     end = pd.Timestamp(observation_end) if observation_end else orders["order_date"].max()
-    orders = orders.loc[orders["order_date"] <= end]
+    later = orders["order_date"] > end
+    if later.any():
+        notes.append(DataWarning(
+            orders.attrs.get("source", "orders"), f"{int(later.sum()):,} order{'s' if later.sum() != 1 else ''} after {end:%Y-%m-%d}",
+            "every order falls on or before observation_end", "left out: the analysis describes customers as of observation_end"))
+    orders = orders.loc[~later]
+    n_customers = orders["customer_id"].nunique()
+    if n_customers < FEW_CUSTOMERS:
+        notes.append(DataWarning(
+            orders.attrs.get("source", "orders"), f"{n_customers:,} customers",
+            f"at least {FEW_CUSTOMERS} customers to form personas and fit the CLV models",
+            "analysed as far as they allow: personas are rough groupings and CLV intervals wide"))
     k = _k(n_personas)
 
     # RFM and named segments
@@ -345,5 +363,5 @@ def analyze(
         posterior=clv.posterior_draws(model, chosen_params).join(clv.posterior_draws(gamma_gamma, clv.GAMMA_GAMMA_PARAMS)),
         diagnostics=diag, method=method, settings=settings, interval=interval, horizon=horizon, time_unit=time_unit,
         discount_rate=discount_rate, margin=margin,
-        has_customers=customers is not None, smoke=smoke, currency=currency,
+        has_customers=customers is not None, smoke=smoke, currency=currency, warnings=notes,
     )

@@ -137,23 +137,27 @@ def findings(r: PersonasResult) -> list[str]:
         out.append(f"{fmt.plural(r.fit.k, 'behavioural persona')}, to be read as rough groupings:<ul>{persona_lines}</ul>")
     else:
         out.append(f"{fmt.plural(r.fit.k, 'behavioural persona')}:<ul>{persona_lines}</ul>")
-    arv = r.at_risk_value
-    if arv is not None:
-        d = r.lifecycle_days
-        at_risk = r.at_risk
-        p = r.activation().loc[lambda a: a["lifecycle"] == "at_risk", "p_alive"]
-        alive = (f"with a median P(alive) of {fmt.prob(p.median())}" if p.notna().any()
-                 else "P(alive) unknown (all of them bought once, and the purchase model cannot tell)")
-        if p.notna().any() and p.isna().any():
-            alive += f" among the {fmt.count(p.notna().sum())} with a repeat purchase"
-        out.append(
-            f"{fmt.count(len(at_risk))} customers ({_share(len(at_risk) / r.customers)}) are at risk: silent for {d['at_risk']}–"
-            f"{d['dormant']} days. They have spent {_money(r, at_risk['monetary'].sum())} so far; the value at stake is their "
-            f"expected {_value(r, arv)} over {horizon_text(r)}, {alive}."
-        )
-    else:
-        out.append(f"No customer is at risk (silent for {r.lifecycle_days['at_risk']}–{r.lifecycle_days['dormant']} days).")
+    out.append(at_risk_sentence(r))
     return out
+
+
+def at_risk_sentence(r: PersonasResult) -> str:
+    """The customers at risk (the lifecycle stage), what they spent and the value at stake, or that none is at risk."""
+    arv = r.at_risk_value
+    d = r.lifecycle_days
+    if arv is None:
+        return f"No customer is at risk (silent for {d['at_risk']}–{d['dormant']} days)."
+    at_risk = r.at_risk
+    p = r.activation().loc[lambda a: a["lifecycle"] == "at_risk", "p_alive"]
+    alive = (f"with a median P(alive) of {fmt.prob(p.median())}" if p.notna().any()
+             else "P(alive) unknown (all of them bought once, and the purchase model cannot tell)")
+    if p.notna().any() and p.isna().any():
+        alive += f" among the {fmt.count(p.notna().sum())} with a repeat purchase"
+    return (
+        f"{fmt.count(len(at_risk))} customers ({_share(len(at_risk) / r.customers)}) are at risk: silent for {d['at_risk']}–"
+        f"{d['dormant']} days. They have spent {_money(r, at_risk['monetary'].sum())} so far; the value at stake is their "
+        f"expected {_value(r, arv)} over {horizon_text(r)}, {alive}."
+    )
 
 
 def tiles(r: PersonasResult) -> list[Tile]:
@@ -656,3 +660,79 @@ def assumptions(r: PersonasResult) -> pd.DataFrame:
                 "each step of the horizon discounted to its midpoint"),
         ("Lifecycle", thresholds_note(r)),
     ], columns=["rule", "value"])
+
+
+# --------------------------------------------------------------------------- weekly brief
+
+#: The report section the win-back line links to (the notebook's ``##`` heading).
+SECTION_LIFECYCLE = "Lifecycle"
+#: The RFM segment whose at-risk customers the win-back line names first.
+CANT_LOSE = "Can't lose them"
+NO_RISK = "none flagged"
+
+
+def _risk(items: list[str]) -> str:
+    """Risks as one plain sentence part ("; "-joined, without their own full stops), or :data:`NO_RISK`."""
+    return "; ".join(i.strip().rstrip(".") for i in items) or NO_RISK
+
+
+def _silence(r: PersonasResult) -> str:
+    d = r.lifecycle_days
+    return f"silent for {d['at_risk']}–{d['dormant']} days"
+
+
+def brief_risks(r: PersonasResult) -> list[str]:
+    """What would make the win-back line wrong, from the analysis's own checks (plain text)."""
+    out = []
+    if personas_weak(r):
+        out.append(f"weak personas (silhouette {fmt.ratio(chosen_silhouette(r))}"
+                   + (f", stability {fmt.ratio(r.stability_ari)}" if stable(r) is False else "") + "): target by RFM segment")
+    ok = r.independence.ok
+    if ok is False:
+        out.append(f"spend-based CLV biased: frequency and spend per order correlate at {fmt.ratio(r.independence.correlation)} "
+                   "(Gamma-Gamma check failed)")
+    elif ok is None:
+        out.append(f"spend model unchecked: {fmt.plural(r.independence.customers, 'repeat customer')}")
+    d = r.diagnostics
+    if d is None:
+        out.append("CLV fitted by MAP: no posterior interval")
+    elif not d.converged:
+        out.append("CLV fit did not converge (" + "; ".join(d.problems()) + ")")
+    if r.one_time_unknown:
+        one = set(r.one_time["customer_id"])
+        n = int(r.at_risk["customer_id"].isin(one).sum()) if len(r.at_risk) else len(one)
+        if n:
+            where = " at risk" if len(r.at_risk) else ""
+            out.append(f"{fmt.plural(n, 'one-time buyer')}{where} of unknown status under {clv.model_label(r.purchase_model)}")
+    if r.warnings:
+        files = sorted({str(w.file).replace("\\", "/").rsplit("/", 1)[-1] for w in r.warnings})
+        out.append(f"{fmt.plural(len(r.warnings), 'data warning')} on {fmt.join(files)}")
+    if r.smoke:
+        out.append("smoke run: rough intervals")
+    return out
+
+
+def brief(r: PersonasResult) -> list[dict]:
+    """The weekly brief's win-back line: the at-risk customers and the discounted value at stake, or that none is at risk."""
+    arv = r.at_risk_value
+    risk = _risk(brief_risks(r))
+    if arv is None:
+        return [{"kind": "personas_winback", "decision": f"No customers to win back: none is at risk ({_silence(r)})",
+                 "evidence": f"0 of {fmt.count(r.customers)} customers in the at-risk lifecycle stage", "risk": risk,
+                 "section": SECTION_LIFECYCLE, "money_at_stake": None, "action": "no win-back needed"}]
+    at_risk = r.at_risk
+    n = len(at_risk)
+    seg = r.scores.set_index("customer_id")["rfm_segment"].reindex(at_risk["customer_id"])
+    cant = int((seg == CANT_LOSE).sum())
+    first = f", first the {fmt.count(cant)} in {CANT_LOSE}" if cant else ""
+    money = _money(r, arv["clv_mean"])
+    decision = (f"Win back the {fmt.count(n)} at-risk customers ({_silence(r)}){first}: {money} of {value_kind(r)} at stake "
+                f"over {horizon_text(r)}")
+    p = r.activation().loc[lambda a: a["lifecycle"] == "at_risk", "p_alive"]
+    alive = f"; median P(alive) {fmt.prob(p.median())}" if p.notna().any() else "; P(alive) unknown"
+    evidence = (f"expected {value_kind(r)} of the {fmt.count(n)} at-risk customers ({_share(n / r.customers)} of customers) over "
+                f"{horizon_text(r)}, {discount_text(r)}: {_value(r, arv)} ({_label(r)}); spent {_money(r, at_risk['monetary'].sum())} "
+                f"so far{alive}")
+    return [{"kind": "personas_winback", "decision": decision, "evidence": evidence, "risk": risk, "section": SECTION_LIFECYCLE,
+             "money_at_stake": float(arv["clv_mean"]), "value": float(arv["clv_mean"]), "low": float(arv["clv_low"]),
+             "high": float(arv["clv_high"]), "action": "win back at-risk customers"}]

@@ -413,3 +413,87 @@ def test_model_sentence_override_default_and_failed_candidate(strong):
     text = narrative.model_sentence(variant(strong, comparison=factory.replace(c, candidates=broken)))
     assert "(Pareto/NBD could not be fitted)" in text
 
+
+
+# --------------------------------------------------------------------------- weekly brief
+
+
+def _converged(r):
+    return _independence(variant(r, diagnostics=CONVERGED), 0.1)
+
+
+def test_brief_names_the_at_risk_customers_and_the_value_at_stake(strong):
+    r = _converged(strong)
+    [line] = narrative.brief(r)
+    arv = r.at_risk_value
+    n = len(r.at_risk)
+    assert line["kind"] == "personas_winback" and line["section"] == "Lifecycle" == narrative.SECTION_LIFECYCLE
+    assert line["decision"].startswith(f"Win back the {n:,} at-risk customers (silent for 90–180 days)")
+    assert "of margin at stake over the next 26 weeks" in line["decision"]
+    assert line["money_at_stake"] == line["value"] == pytest.approx(arv["clv_mean"])
+    assert (line["low"], line["high"]) == (pytest.approx(arv["clv_low"]), pytest.approx(arv["clv_high"]))
+    assert f"expected margin of the {n:,} at-risk customers" in line["evidence"]
+    assert "discounted at 10% a year" in line["evidence"] and "(90% interval)" in line["evidence"]
+    assert narrative._value(r, arv) in line["evidence"] and "median P(alive)" in line["evidence"]
+    assert line["action"] == "win back at-risk customers" and not any(ch.isdigit() for ch in line["action"])
+    assert line["risk"] == "none flagged"
+    assert r.results()["brief"] == narrative.brief(r)
+
+
+def test_brief_in_revenue_without_a_margin_and_the_cant_lose_segment_first(strong):
+    r = variant(_converged(strong), margin=1.0)
+    assert "of revenue at stake" in narrative.brief(r)[0]["decision"]
+    assert "expected revenue of the" in narrative.brief(r)[0]["evidence"]
+    ids = list(r.at_risk["customer_id"][:3])
+    scores = r.scores.assign(rfm_segment=r.scores["rfm_segment"].where(~r.scores["customer_id"].isin(ids), narrative.CANT_LOSE))
+    assert ", first the 3 in Can't lose them:" in narrative.brief(variant(r, scores=scores))[0]["decision"]
+
+
+def test_brief_when_nobody_is_at_risk(strong):
+    [line] = narrative.brief(no_at_risk(_converged(strong)))
+    assert line["decision"] == "No customers to win back: none is at risk (silent for 90–180 days)"
+    assert line["money_at_stake"] is None and "value" not in line and line["action"] == "no win-back needed"
+    assert line["evidence"] == f"0 of {strong.customers:,} customers in the at-risk lifecycle stage"
+    assert line["section"] == "Lifecycle" and line["risk"] == "none flagged"
+
+
+def test_brief_at_risk_customers_of_unknown_status(strong):
+    v = strong.value
+    ids = set(strong.at_risk["customer_id"])
+    customers = v.customers.assign(p_alive=v.customers["p_alive"].where(~v.customers["customer_id"].isin(ids)))
+    assert narrative.brief(variant(_converged(strong), value=factory.replace(v, customers=customers)))[0]["evidence"].endswith(
+        "; P(alive) unknown")
+
+
+def test_brief_risks_from_the_analysis_checks(strong):
+    from playbook.results import DataWarning
+
+    ok = _converged(strong)
+    assert narrative.brief_risks(ok) == []
+    assert narrative.brief_risks(with_silhouette(ok, 0.26)) == ["weak personas (silhouette 0.26): target by RFM segment"]
+    assert narrative.brief_risks(with_silhouette(ok, 0.62, stability=0.5)) == [
+        "weak personas (silhouette 0.62, stability 0.50): target by RFM segment"]
+    assert narrative.brief_risks(_independence(ok, 0.44)) == [
+        "spend-based CLV biased: frequency and spend per order correlate at 0.44 (Gamma-Gamma check failed)"]
+    assert narrative.brief_risks(_independence(ok, float("nan"), n=2)) == ["spend model unchecked: 2 repeat customers"]
+    assert narrative.brief_risks(variant(ok, diagnostics=None)) == ["CLV fitted by MAP: no posterior interval"]
+    assert narrative.brief_risks(variant(ok, diagnostics=FAILED)) == [
+        "CLV fit did not converge (R-hat 1.050 above 1.01; bulk ESS 40 below 200; 3 divergent transitions)"]
+    warned = variant(ok, warnings=[DataWarning("data/orders.csv", "3 rows", "a", "b"), DataWarning("orders.csv", "1 row", "c", "d"),
+                                   DataWarning("customers.csv", "2 rows", "e", "f")])
+    assert narrative.brief_risks(warned) == ["3 data warnings on customers.csv and orders.csv"]
+    assert narrative.brief_risks(variant(ok, smoke=True)) == ["smoke run: rough intervals"]
+    both = narrative.brief(variant(_independence(ok, 0.44), diagnostics=FAILED))[0]["risk"]
+    assert both.startswith("spend-based CLV biased") and "; CLV fit did not converge (" in both and not both.endswith(".")
+
+
+def test_brief_risk_one_time_buyers_of_unknown_status():
+    bg = _converged(factory.base(purchase_model="bgnbd"))
+    one = set(bg.one_time["customer_id"])
+    n = int(bg.at_risk["customer_id"].isin(one).sum())
+    risks = narrative.brief_risks(bg)
+    if n:
+        assert f"{n:,} one-time buyer{'s' if n != 1 else ''} at risk of unknown status under BG/NBD" in risks
+    nobody = no_at_risk(bg)
+    assert f"{len(one):,} one-time buyers of unknown status under BG/NBD" in narrative.brief_risks(nobody)
+    assert "one-time" in narrative.brief(nobody)[0]["risk"]
