@@ -31,6 +31,9 @@ UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
 ALIVE_AT = 0.5
 #: Below this many customers the report warns that personas and CLV rest on few customers.
 FEW_CUSTOMERS = 100
+#: Fewest repeat customers (orders on two or more days) the purchase and spend models are fitted on: with fewer,
+#: recency and frequency carry no information about churn, and the Gamma-Gamma model has nothing to learn from.
+MIN_REPEAT_CUSTOMERS = 10
 #: The purchase model used when ``purchase_model`` is ``"auto"`` and no holdout comparison can be made.
 DEFAULT_PURCHASE_MODEL = "mbgnbd"
 
@@ -298,6 +301,13 @@ def analyze(
             orders.attrs.get("source", "orders"), f"{n_customers:,} customers",
             f"at least {FEW_CUSTOMERS} customers to form personas and fit the CLV models",
             "analysed as far as they allow: personas are rough groupings and CLV intervals wide"))
+    repeat = int((orders.groupby("customer_id")["order_date"].nunique() > 1).sum())
+    if repeat < MIN_REPEAT_CUSTOMERS:
+        raise ValueError(
+            f"{orders.attrs.get('source', 'orders.csv')}: {repeat:,} of {n_customers:,} customers ordered on two or more days "
+            f"by {end:%Y-%m-%d}, but the purchase and spend (CLV) models need at least {MIN_REPEAT_CUSTOMERS} repeat customers; "
+            "nothing was fitted. Export a longer order history (every customer with one order, or one day of data, "
+            "cannot show how often customers come back).")
     k = _k(n_personas)
 
     # RFM and named segments

@@ -56,3 +56,16 @@ def test_very_few_customers_give_a_report_with_a_named_warning(few):
     assert w.file == "orders.csv" and f"at least {personas.FEW_CUSTOMERS} customers" in w.assumption
     out, _ = _report(r)
     assert out and N.brief(r)[0]["kind"] == "personas_winback"
+
+
+@pytest.mark.parametrize("case", ["one order each", "one day of data"])
+def test_data_that_cannot_show_repeat_purchases_is_refused_before_any_fit(case):
+    """Every customer with one order, or one day of orders: no customer came back, so there is no purchase
+    process to fit; analyze says so before anything is fitted (the notebook fails with that message)."""
+    o = io.load("orders", ROOT / "data" / "demo")
+    if case == "one order each":
+        frame = o.sort_values("order_date").drop_duplicates("customer_id")
+    else:
+        frame = o.loc[o["order_date"] == o["order_date"].max()]
+    with pytest.raises(ValueError, match=r"0 of [\d,]+ customers ordered on two or more days .* at least 10 repeat customers; nothing was fitted"):
+        personas.analyze(frame, None, method="map", k_range=range(2, 5), settings=MAP, stability_resamples=2, smoke=True)
