@@ -181,8 +181,11 @@ class Report:
 
     def write(self, path: Path = RESULTS) -> None:
         """Replace (or append) this script's section of RESULTS.md."""
-        start, end = f"<!-- bench:{self.name}:start -->", f"<!-- bench:{self.name}:end -->"
-        block = f"{start}\n{self.text()}{end}"
+        tag = os.environ.get("BENCH_TAG", "")  # BENCH_TAG=quiet writes a separate section NAME-quiet, keeping NAME
+        name = f"{self.name}-{tag}" if tag else self.name
+        start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+        text = self.text().replace(f"## {self.title}", f"## {self.title} ({tag})", 1) if tag else self.text()
+        block = f"{start}\n{text}{end}"
         old = path.read_text() if path.exists() else "# Benchmark results\n"
         if start in old and end in old:
             head, rest = old.split(start, 1)
@@ -190,7 +193,7 @@ class Report:
         else:
             new = old.rstrip() + "\n\n" + block + "\n"
         path.write_text(new)
-        print(f"wrote the {self.name} section of {path}", flush=True)
+        print(f"wrote the {name} section of {path}", flush=True)
 
 
 def ratio(a: float, b: float) -> str:
