@@ -85,9 +85,11 @@ def main() -> None:
             total_start += start
             total_nb += r["duration_s"]
             print(f"  {r['label']}: {r['duration_s']:.1f} s in the run; kernel start + imports {start:.2f} s ({runs})", flush=True)
-        rows.append([r["label"], r["status"], secs(r["duration_s"]), secs(start), secs(r["duration_s"] - start),
-                     f"{start / r['duration_s']:.0%}" if r["duration_s"] else ""])
-    rows.append(["**all notebooks**", "", f"**{secs(total_nb)}**", f"**{secs(total_start)}**", f"**{secs(total_nb - total_start)}**",
+        ok = start == start  # not NaN
+        status = r["status"] if not r.get("error") else f"{r['status']}: {str(r['error']).splitlines()[0][:200]}"
+        rows.append([r["label"], status, secs(r["duration_s"]), secs(start) if ok else "", secs(r["duration_s"] - start) if ok else "",
+                     f"{start / r['duration_s']:.0%}" if ok and r["duration_s"] else ""])
+    rows.append(["**all succeeded notebooks**", "", f"**{secs(total_nb)}**", f"**{secs(total_start)}**", f"**{secs(total_nb - total_start)}**",
                  f"{total_start / total_nb:.0%}" if total_nb else ""])
     run = manifest["run"]
     rep.add(f"`{' '.join(['playbook', *cmd[1:]])}` (exit code {proc.returncode}, executor {run['executor']}, waves {run['waves']}): "
