@@ -181,7 +181,7 @@ class Report:
 
     def write(self, path: Path = RESULTS) -> None:
         """Replace (or append) this script's section of RESULTS.md."""
-        tag = os.environ.get("BENCH_TAG", "")  # BENCH_TAG=quiet writes a separate section NAME-quiet, keeping NAME
+        tag = os.environ.get("BENCH_TAG", "")  # BENCH_TAG=rerun writes a separate section NAME-rerun, keeping NAME
         name = f"{self.name}-{tag}" if tag else self.name
         start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
         text = self.text().replace(f"## {self.title}", f"## {self.title} ({tag})", 1) if tag else self.text()
