@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook import mcmc
 from playbook.personas.summary import unit_days
 
 #: The CLV horizon is cut into at most this many steps for discounting.
@@ -111,20 +112,10 @@ def default_gamma_gamma_priors() -> dict:
 def _fit(model, data: pd.DataFrame, method: str, draws: int, tune: int, chains: int, seed: int, target_accept: float):
     if method == "map":
         model.fit(data, method="map", progressbar=False, random_seed=seed)
-    elif method == "mcmc":
-        model.fit(
-            data,
-            method="mcmc",
-            progressbar=False,
-            random_seed=seed,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=min(chains, 2),
-            target_accept=target_accept,
-            compute_convergence_checks=False,
-            quiet=True,
-        )
+    elif method == "mcmc":  # NUTS through the playbook's one sampling helper: cores policy, quieting, progress lines
+        settings = mcmc.Settings(draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept, sampler="pymc")
+        with mcmc.sampling(type(model).__name__, settings):
+            model.fit(data, method="mcmc", **settings.fit_kwargs())
     else:
         raise ValueError(f"method must be 'mcmc' or 'map', got {method!r}")
     return model

@@ -11,6 +11,19 @@ from playbook.abtest import narrative, plots  # noqa: E402
 
 from .factory import build, with_aa, with_segments  # noqa: E402
 
+#: The playbook's theme puts titles on the left (``axes.titlelocation``), the default centre otherwise: read that one.
+TITLE_LOC = "left"
+
+
+@pytest.fixture(autouse=True)
+def theme():
+    """Every figure drawn under the playbook's theme, as in a report (and whatever test ran before)."""
+    from playbook import theme as playbook_theme
+
+    with plt.rc_context():
+        playbook_theme.apply()
+        yield
+
 
 @pytest.fixture(autouse=True)
 def close_figures():
@@ -26,12 +39,12 @@ def r():
 
 
 def test_every_figure_renders_with_the_narrative_title(r):
-    assert plots.srm(r).axes[0].get_title() == narrative.srm_title(r)
-    assert plots.rates(r).axes[0].get_title() == narrative.rates_title(r)
-    assert plots.over_time(r).axes[0].get_title() == narrative.over_time_title(r)
-    assert plots.revenue(r).axes[0].get_title() == narrative.revenue_title(r)
-    assert plots.allocation(r).axes[0].get_title() == narrative.allocation_title(r)
-    assert plots.false_ship(r).axes[0].get_title() == narrative.aa_title(r)
+    assert plots.srm(r).axes[0].get_title(TITLE_LOC) == narrative.srm_title(r)
+    assert plots.rates(r).axes[0].get_title(TITLE_LOC) == narrative.rates_title(r)
+    assert plots.over_time(r).axes[0].get_title(TITLE_LOC) == narrative.over_time_title(r)
+    assert plots.revenue(r).axes[0].get_title(TITLE_LOC) == narrative.revenue_title(r)
+    assert plots.allocation(r).axes[0].get_title(TITLE_LOC) == narrative.allocation_title(r)
+    assert plots.false_ship(r).axes[0].get_title(TITLE_LOC) == narrative.aa_title(r)
 
 
 def test_interval_labels_follow_the_interval(r):
@@ -48,5 +61,5 @@ def test_factorial_figure_draws_every_effect(r):
 
     fr = replace(r, factorial=_fact())
     ax = plots.factorial(fr).axes[0]
-    assert ax.get_title() == narrative.factorial_title(fr) and len(ax.get_yticklabels()) == 3
+    assert ax.get_title(TITLE_LOC) == narrative.factorial_title(fr) and len(ax.get_yticklabels()) == 3
     assert "80% interval" in ax.get_xlabel()

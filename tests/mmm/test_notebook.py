@@ -94,7 +94,7 @@ def test_a_clean_fit_passes_its_health_card_and_reports_both_plans(tmp_path):
     data.mkdir()
     _clean_world().to_csv(data / "mmm.csv", index=False)
     out = tmp_path / "run"
-    res = run_cli("run", "mmm", "--data", str(data), "--out", str(out), "-p", "controls=", "-p", "draws=500", "-p", "tune=500",
+    res = run_cli("run", "mmm", "--data", str(data), "--out", str(out), "-p", "controls=", "-p", "draws=1000", "-p", "tune=1000",
                   "-p", "holdout_weeks=8", "-p", "budget_weeks=8", "-p", "lift_tests=none", "-p", "margin=0.8", "-p", "yearly_seasonality=1",
                   timeout=1500)
     assert res.returncode == 0, res.stderr[-3000:]
