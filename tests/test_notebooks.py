@@ -1,5 +1,6 @@
 import nbformat
 import pytest
+from conftest import ROOT
 
 from playbook.notebooks import ParameterError, discover, parse_value, read_parameters, select
 
@@ -80,3 +81,19 @@ def test_notebooks_declare_what_they_produce_and_consume():
     assert "lift_tests.csv" in nbs["mmm"].consumes and "mmm.json" in nbs["attribution"].consumes
     produced = {f for nb in nbs.values() for f in nb.produces}
     assert all(f in produced for nb in nbs.values() for f in nb.consumes), "every consumed file has a producer"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_notebook_is_thin_formats_no_number_and_types_no_interval_mass(path):
+    """The house rule (issue 10): about 100 code lines beyond the parameters, no f-string (a sentence that states
+    a number comes from the room's narrative), no interval mass typed into code (fixed how-to-read prose may
+    still say "these sum to 100%")."""
+    import re
+
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+    lines = [ln for src in code for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    assert len(lines) <= 100, f"{path.name}: {len(lines)} code lines"
+    assert not [src for src in code if re.search(r"\bf[\"']", src)], f"{path.name}: an f-string in a code cell"
+    mass = re.compile(r"\d+ ?% ?(interval|HDI|credible|confidence|CI)\b", re.I)
+    assert not [src for src in code if mass.search(src)], f"{path.name}: an interval mass typed into code"
