@@ -109,3 +109,27 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 900, env: dict |
     exe = Path(sys.executable).with_name("playbook")
     env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
     return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd or ROOT, timeout=timeout, env=env)
+
+
+# --------------------------------------------------------------------------- a real browser (tests/browser, smoke run)
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory):
+    """Debian's headless Chromium (installed where missing, see ``tests/browser/conftest.py``); skips when it cannot be."""
+    from browser.cdp import Chromium
+    from browser.conftest import ensure_chromium
+
+    exe, why = ensure_chromium()
+    if exe is None:
+        pytest.skip(why)
+    browser = Chromium(exe, Path(tmp_path_factory.mktemp("chromium-profile")))
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    tab = chromium.page()
+    yield tab
+    tab.close()

@@ -131,30 +131,14 @@ def test_a_notebook_runs_alone(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.html")) == ["brief.html", "index.html", "market_analysis.html"]
 
 
-@pytest.fixture(scope="module")
-def browser_page(tmp_path_factory):
-    """A headless Chromium tab (the browser tests' own), for the demo run's real pages."""
-    from browser.cdp import Chromium
-    from browser.conftest import ensure_chromium
-
-    exe, why = ensure_chromium()
-    if exe is None:
-        pytest.skip(why)
-    browser = Chromium(exe, tmp_path_factory.mktemp("chromium-profile"))
-    tab = browser.page()
-    yield tab
-    tab.close()
-    browser.close()
-
-
 @pytest.mark.parametrize("name", ["index", "brief", *NOTEBOOKS])
-def test_the_demo_run_reads_on_a_phone_and_prints_in_a_real_browser(playbook_run, browser_page, name, tmp_path):
+def test_the_demo_run_reads_on_a_phone_and_prints_in_a_real_browser(playbook_run, page, name, tmp_path):
     """The page checks of ``tests/browser`` on the demo run's own reports: no console error, every chart
     drawn and not empty, no horizontal overflow at 390 px, printed to PDF with every chart in it."""
     from browser.test_pages import check_page
 
     out, _ = playbook_run
-    seen = check_page(browser_page, out / f"{name}.html", tmp_path)
+    seen = check_page(page, out / f"{name}.html", tmp_path)
     if name in NOTEBOOKS:
         assert seen["images"], f"{name}: a report without charts"
 

@@ -7,11 +7,8 @@ import fcntl
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
-import pytest
-
-from .cdp import Chromium, find_chromium
+from .cdp import find_chromium
 
 INSTALL_TIMEOUT_S = 900
 
@@ -40,19 +37,3 @@ def ensure_chromium() -> tuple[str | None, str]:
                 return find_chromium(), ""
     return None, f"apt-get install chromium failed: {tail.strip()}"
 
-
-@pytest.fixture(scope="session")
-def chromium(tmp_path_factory):
-    exe, why = ensure_chromium()
-    if exe is None:
-        pytest.skip(why)
-    browser = Chromium(exe, Path(tmp_path_factory.mktemp("chromium-profile")))
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    tab = chromium.page()
-    yield tab
-    tab.close()
