@@ -239,7 +239,8 @@ def build(run_dir: str | Path, manifest: Mapping, compare_dir: str | Path | None
         old_manifest = read_json(compare / "manifest.json") or {}
         old = [d for entry in old_manifest.get("notebooks", []) for d in decisions_of(entry, compare)]
         found_changes = changes(decisions, old, _alerts(run_dir, manifest), _alerts(compare, old_manifest))
-        compared_with = {"run_id": (old_manifest.get("run") or {}).get("run_id", compare.name), "path": str(compare)}
+        old_run = old_manifest.get("run") or {}
+        compared_with = {"run_id": old_run.get("run_id", compare.name), "started_at": old_run.get("started_at"), "path": str(compare)}
     run = manifest.get("run") or {}
     periods = [p for d in decisions for p in [_period(run_dir, manifest, d.notebook)] if p]
     meta = {
@@ -254,6 +255,14 @@ def build(run_dir: str | Path, manifest: Mapping, compare_dir: str | Path | None
         "compared_with": compared_with,
     }
     return Brief(meta, decisions, found_changes)
+
+
+def compared_run(compared_with: Mapping) -> str:
+    """The compared run as a reader knows it: 'the run of 2026-11-24 10:05 (run 20261124-100500)'; the id alone
+    when the old manifest has no start time."""
+    started = str(compared_with.get("started_at") or "")[:16].replace("T", " ")
+    run_id = compared_with.get("run_id")
+    return f"the run of {started} (run {run_id})" if started else f"run {run_id}"
 
 
 def _period(run_dir: Path, manifest: Mapping, notebook: str) -> tuple[str, str] | None:
@@ -314,7 +323,7 @@ def render_html(brief: Brief, currency: str = "$") -> str:
         )
     if meta.get("compared_with"):
         listed = "".join(f"<li>{_change_text(c)}</li>" for c in brief.changes) or "<li>Nothing changed beyond its uncertainty.</li>"
-        changes_html = (f'<h2>What changed since run {_e(meta["compared_with"]["run_id"])}</h2><ul class="pb-brief-changes">{listed}</ul>')
+        changes_html = f'<h2>What changed since {_e(compared_run(meta["compared_with"]))}</h2><ul class="pb-brief-changes">{listed}</ul>'
     else:
         changes_html = '<h2>What changed</h2><p class="pb-note">No earlier successful run to compare with: this is the first brief.</p>'
     banners = []
@@ -341,7 +350,7 @@ def render_html(brief: Brief, currency: str = "$") -> str:
 {"".join(banners)}
 <ol class="pb-brief-list">{"".join(rows)}</ol>
 {changes_html}
-<footer class="pb-footer">Ranked by money at stake; failed reports first. Each line links to the report section it comes from.
+<footer class="pb-footer">Failed reports first, then ranked by money at stake (lines without an amount last). Each line links to the report section it comes from.
 <a href="index.html">All reports</a> · <a href="brief.json">brief.json</a></footer>
 </body></html>
 """

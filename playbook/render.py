@@ -14,6 +14,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from playbook import __version__, config
+from playbook import brief as brief_mod
 from playbook.report import CSS_PATH, Tile, read_json, tiles_html
 
 #: Cells removed entirely from stakeholder HTML (Jupyter Book's vocabulary plus papermill's markers).
@@ -194,10 +195,10 @@ def _brief_link(out_dir: Path) -> str:
         return ""
     n, changed = len(brief.get("decisions") or []), len(brief.get("changes") or [])
     compared = (brief.get("meta") or {}).get("compared_with")
-    since = (f"{changed} change{'s' if changed != 1 else ''} since run {compared['run_id']}" if compared
+    since = (f"{changed} change{'s' if changed != 1 else ''} since {brief_mod.compared_run(compared)}" if compared
              else "first brief: no earlier run to compare with")
     return (f'<a class="pb-brief-link-card" href="brief.html"><b>Weekly brief</b> · '
-            f"{n} decision{'s' if n != 1 else ''}, ranked by money at stake · {html.escape(since)}</a>")
+            f"{n} decision{'s' if n != 1 else ''}, failed first, then by money at stake · {html.escape(since)}</a>")
 
 
 def _varying_parameters(entries: list[Mapping]) -> dict[str, tuple[str, ...]]:

@@ -156,7 +156,14 @@ def test_the_runner_writes_the_brief_links_it_first_and_compares_with_the_last_g
     assert {"type": "decision flipped", "now": "ship B", "before": "keep testing B"}.items() <= next(
         c for c in got["changes"] if c["type"] == "decision flipped").items()
     assert "No decision: the report failed." in (second / "brief.html").read_text()
-    assert "2 changes since run 2026-01-05_080000" in (second / "index.html").read_text()
+    started = got["meta"]["compared_with"]["started_at"][:16].replace("T", " ")
+    assert f"2 changes since the run of {started} (run 2026-01-05_080000)" in (second / "index.html").read_text()
+    assert f"What changed since the run of {started}" in (second / "brief.html").read_text()
+
+
+def test_a_compared_run_is_named_by_its_start_time_and_by_its_id_alone_without_one():
+    assert brief.compared_run({"run_id": "r1", "started_at": "2026-11-24T10:05:31"}) == "the run of 2026-11-24 10:05 (run r1)"
+    assert brief.compared_run({"run_id": "r1", "started_at": None}) == "run r1"
 
 
 def test_compare_must_name_a_run_folder(tmp_path, orders_dir):
