@@ -24,11 +24,9 @@ def test_metadata_keeps_its_inputs_and_the_lift_test_hand_off(nb):
     assert meta["requires"] == ["experiment|experiment_summary"] and meta["produces"] == ["lift_tests.csv"]
 
 
-def test_the_notebook_is_thin_types_no_mass_and_its_headings_are_the_sections(nb):
+def test_the_notebook_types_no_rate_and_its_headings_are_the_sections(nb):
+    """Beyond the house rule (tests/test_notebooks.py: thin, no f-string), what this room's notebook leaves to its package."""
     code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
-    lines = [ln for src in code for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    assert len(lines) <= 100
-    assert sum(len(re.findall(r"\bf[\"']", src)) for src in code) == 0
     assert not any(re.search(r"\d+ ?%", src) for src in code)  # no interval mass or rate typed into the code
     headings = [ln[3:].strip() for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")]
     assert set(narrative.SECTIONS) <= set(headings)

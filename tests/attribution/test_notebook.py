@@ -1,7 +1,6 @@
 """The attribution notebook: house layout (static checks) and its paths-only branch run through the CLI."""
 
 import json
-import re
 
 import nbformat
 import pytest
@@ -19,11 +18,9 @@ def nb():
     return nbformat.read(NOTEBOOK, as_version=4)
 
 
-def test_the_notebook_is_thin_and_its_headings_are_the_sections(nb):
+def test_the_notebook_formats_nothing_and_its_headings_are_the_sections(nb):
+    """Beyond the house rule (tests/test_notebooks.py: thin, no f-string), what this room's notebook leaves to its package."""
     code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
-    lines = [ln for src in code for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    assert len(lines) <= 100
-    assert sum(len(re.findall(r"\bf[\"']", src)) for src in code) == 0
     assert "fmt_" not in "".join(code) and "idxmax" not in "".join(code)
     headings = [ln[3:].strip() for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")]
     assert set(narrative.SECTIONS) <= set(headings)

@@ -1,7 +1,6 @@
 """The launch notebook: house layout (static checks) and its prior-only, MMM-priced branch run through the CLI."""
 
 import json
-import re
 
 import nbformat
 import pytest
@@ -24,11 +23,8 @@ def test_metadata_declares_optional_history_and_the_mmm_hand_off(nb):
     assert meta["requires"] == [] and meta["optional"] == ["adoption"] and meta["consumes"] == ["mmm.json"]
 
 
-def test_the_notebook_is_thin_and_its_headings_are_the_brief_sections(nb):
-    code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
-    lines = [ln for src in code for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    assert len(lines) <= 100
-    assert sum(len(re.findall(r"\bf[\"']", src)) for src in code) <= 3
+def test_the_notebook_headings_are_the_brief_sections(nb):
+    """Beyond the house rule (tests/test_notebooks.py: thin, no f-string), what this room's notebook leaves to its package."""
     headings = [ln[3:].strip() for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")]
     assert set(narrative.SECTIONS) <= set(headings)
 

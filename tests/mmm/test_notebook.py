@@ -1,7 +1,6 @@
 """The MMM notebook: house layout (static checks) and its health-failed branch run through the CLI on the demo."""
 
 import json
-import re
 
 import nbformat
 import pytest
@@ -26,11 +25,9 @@ def test_metadata_keeps_its_hand_offs(nb):
     assert meta["requires"] == ["mmm"] and meta["optional"] == ["lift_tests"] and meta["consumes"] == ["lift_tests.csv"]
 
 
-def test_the_notebook_is_thin_and_types_no_numbers(nb):
+def test_the_notebook_types_no_interval_mass_and_leaves_ranking_to_narrative(nb):
+    """Beyond the house rule (tests/test_notebooks.py: thin, no f-string), what this room's notebook leaves to its package."""
     code = _code(nb)
-    lines = [ln for src in code for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    assert len(lines) <= 100
-    assert sum(len(re.findall(r"\bf[\"']", src)) for src in code) == 0, "sentences come from narrative"
     text = "\n".join(c.source for c in nb.cells)
     assert "94 %" not in text and "94%" not in text, "the interval mass comes from the interval parameter"
     assert "sort_values" not in "\n".join(code) and "iloc[0]" not in "\n".join(code), "narrative decides which channel is top"

@@ -22,11 +22,9 @@ def test_metadata_declares_orders_and_optional_customers(nb):
     assert meta["requires"] == ["orders"] and meta["optional"] == ["customers"]
 
 
-def test_the_notebook_is_thin(nb):
+def test_the_notebook_formats_and_ranks_nothing(nb):
+    """Beyond the house rule (tests/test_notebooks.py: thin, no f-string), what this room's notebook leaves to its package."""
     code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
-    lines = [ln for src in code for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    assert len(lines) <= 100
-    assert sum(len(re.findall(r"\bf[\"']", src)) for src in code) == 0
     assert not any(re.search(r"(fmt|report)\.fmt_|\.iloc\[0\]|sort_values|idxmax|idxmin", src) for src in code)
 
 
