@@ -116,3 +116,17 @@ def test_data_that_cannot_show_repeat_purchases_is_refused_before_any_fit(case):
         frame = o.loc[o["order_date"] == o["order_date"].max()]
     with pytest.raises(ValueError, match=r"0 of [\d,]+ customers ordered on two or more days .* at least 10 repeat customers; nothing was fitted"):
         personas.analyze(frame, None, method="map", k_range=range(2, 5), settings=MAP, stability_resamples=2, smoke=True)
+
+
+def test_the_pre_run_rule_counts_customers_as_analyze_does():
+    """The rule's one-row-per-customer summary gives analyze's counts at any observation_end (so both refuse the same data)."""
+    o = io.load("orders", ROOT / "data" / "demo")
+    days = rules.order_days(o)
+    first = o["order_date"].min()
+    for end in (first, first + pd.Timedelta(days=20), first + pd.Timedelta(days=200), o["order_date"].max()):
+        kept = o.loc[o["order_date"] <= end]
+        expected = (kept["customer_id"].nunique(), int((kept.groupby("customer_id")["order_date"].nunique() > 1).sum()))
+        assert days.counts(end) == expected, end
+    assert days.counts(first)[1] == 0 and days.counts(o["order_date"].max())[1] > 1000
+    assert rules.REPEAT_CUSTOMERS.check(days, {"observation_end": f"{first:%Y-%m-%d}"})
+    assert rules.REPEAT_CUSTOMERS.check(days, {"observation_end": ""}) == []
