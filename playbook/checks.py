@@ -19,11 +19,22 @@ that names nothing in the data is an exit-2 error naming the parameter, what was
 valid choices::
 
     market_analysis: our_brand 'Nimbus' is not a brand of market.csv; brands: Acme, Bolt, Corex, Duna; pass -p our_brand=...
+
+A notebook also declares the rules its analysis puts on a file that depend on the run's parameters
+(:class:`~playbook.contracts.DataRule`, defined in the analysis' own package)::
+
+    "playbook": {"data_rules": ["playbook.personas.rules:REPEAT_CUSTOMERS"]}   # module:attribute
+
+Each rule reduces the validated file once (its ``summarize``) and is checked per planned run with that run's
+values of the parameters it names; a run whose data fall short is an exit-2 error naming the run, the file,
+the column and the rule, before anything runs (:class:`DataRuleError`). Data flow one way: this module
+imports the analyses' rules, an analysis never imports this module.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +44,8 @@ from playbook import io
 from playbook.contracts import (
     ContractError,
     ContractErrors,
+    DataRule,
+    Violation,
     contract,
     describe_requirement,
     label_key,
@@ -57,6 +70,19 @@ class SettingsError(ParameterError):
         lines.append("An empty value (-p NAME=) leaves a setting to the notebook's own rule where it has one; "
                      "settings a team always uses belong in a config file (README: Your own data).")
         super().__init__("\n".join(lines))
+
+
+class DataRuleError(ContractError):
+    """A run's data fall short of a rule its analysis puts on them for its settings (too few repeat customers, weeks)."""
+
+    def __init__(self, data_dir: str | Path, problems: Sequence[RuleProblem]):
+        self.problems = list(problems)
+        self.file = ", ".join(dict.fromkeys(str(p.path) for p in self.problems))
+        self.violations = [p.violation for p in self.problems]
+        lines = [f"the data in {data_dir} fall short of what these runs need (nothing was run):"]
+        for p in self.problems:
+            lines += [f"{p.job}: {p.path} breaks the rule {p.rule.name!r}", p.violation.render()]
+        ValueError.__init__(self, "\n".join(lines))
 
 
 # --------------------------------------------------------------------------- declarations
@@ -214,6 +240,69 @@ def setting_problems(notebook: Notebook, label: str, parameters: Mapping[str, An
     return problems
 
 
+# --------------------------------------------------------------------------- data rules that depend on the settings
+
+
+def declared_rules(nb: Notebook) -> list[DataRule]:
+    """The notebook's ``metadata.playbook.data_rules``, imported: each ``"module:ATTRIBUTE"`` names a :class:`DataRule`.
+
+    Raises :class:`ParameterError` on a malformed declaration (not ``module:attribute``, not a rule, a file the
+    notebook does not read, a parameter it lacks).
+    """
+    declared = nb.meta.get("data_rules") or []
+    if not isinstance(declared, list):
+        raise ParameterError(f"{nb.path}: metadata.playbook.data_rules must be a list of 'module:ATTRIBUTE' names")
+    out = []
+    for ref in declared:
+        module, colon, attr = str(ref).partition(":")
+        try:
+            rule = getattr(importlib.import_module(module), attr) if colon and module and attr else None
+        except (ImportError, AttributeError):
+            rule = None
+        if not isinstance(rule, DataRule):
+            raise ParameterError(f"{nb.path}: metadata.playbook.data_rules: {ref!r} does not name a DataRule ('module:ATTRIBUTE')")
+        if rule.file not in _reads(nb):
+            raise ParameterError(f"{nb.path}: data rule {rule.name!r} reads {rule.file}.csv, which the notebook does not read")
+        lacking = [p for p in rule.parameters if p not in nb.parameters]
+        if lacking:
+            raise ParameterError(f"{nb.path}: data rule {rule.name!r} reads {', '.join(lacking)}, not parameters of the notebook")
+        out.append(rule)
+    return out
+
+
+def rules_needed(notebooks: Iterable[Notebook]) -> dict[str, list[DataRule]]:
+    """Per contract, the data rules some notebook declares on it (for :func:`io.validate_files`)."""
+    out: dict[str, list[DataRule]] = {}
+    for nb in notebooks:
+        for rule in declared_rules(nb):
+            if rule not in out.setdefault(rule.file, []):
+                out[rule.file].append(rule)
+    return out
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """A notebook run whose data break a rule its analysis puts on them for the run's settings."""
+
+    job: str
+    rule: DataRule
+    path: Path
+    violation: Violation
+
+
+def rule_problems(notebook: Notebook, label: str, parameters: Mapping[str, Any],
+                  facts: Mapping[str, io.TableFacts]) -> list[RuleProblem]:
+    """What one notebook run's declared data rules find in the validated files' facts (a file that is absent is not checked)."""
+    problems = []
+    for rule in declared_rules(notebook):
+        table = facts.get(rule.file)
+        if table is None or rule not in table.summaries:
+            continue
+        values = {p: parameters[p] if p in parameters else notebook.parameters[p].default for p in rule.parameters}
+        problems += [RuleProblem(label, rule, table.path, v) for v in rule.check(table.summaries[rule], values)]
+    return problems
+
+
 def check_config_parameters(cfg: Mapping[str, Any], notebooks: Mapping[str, Notebook]) -> None:
     """Raise :class:`ParameterError` when the config's ``parameters`` name one that no notebook declares.
 
@@ -306,18 +395,23 @@ def check_inputs(notebooks: Sequence[Notebook], data_dir: str | Path, jobs: Sequ
     Each notebook's required files exist; every file a notebook names (required or optional, when
     present) and every file of ``extra_files`` keeps its contract (label spellings merged only where
     every reader asks, see :func:`merged_files`); and each run's settings that name data name
-    something in those files. ``jobs`` are the planned runs (``.notebook``, ``.parameters``,
-    ``.label``); without them the notebooks' defaults are checked. Raises :class:`ContractError`
-    or :class:`SettingsError`, each listing every problem it found.
+    something in those files; then each run's data rules (:func:`declared_rules`) with its parameters.
+    ``jobs`` are the planned runs (``.notebook``, ``.parameters``, ``.label``); without them the
+    notebooks' defaults are checked. Raises :class:`ContractError`, :class:`SettingsError` or
+    :class:`DataRuleError`, each listing every problem it found.
     """
     files: dict[str, Path] = dict(extra_files or {})
     for nb in notebooks:
         files.update(io.check_requirements(nb.requires, data_dir, purpose=f"notebook {nb.name!r}", optional=nb.optional))
-    facts = io.validate_files(files, merge_label_variants=merged_files(files, notebooks, jobs), values_of=values_needed(notebooks))
+    facts = io.validate_files(files, merge_label_variants=merged_files(files, notebooks, jobs), values_of=values_needed(notebooks),
+                              rules_of=rules_needed(notebooks))
     runs = list(jobs) or [_DefaultRun(nb) for nb in notebooks]
     problems = [p for j in runs for p in setting_problems(j.notebook, j.label, j.parameters, facts)]
     if problems:
         raise SettingsError(data_dir, problems)
+    short = [p for j in runs for p in rule_problems(j.notebook, j.label, j.parameters, facts)]
+    if short:
+        raise DataRuleError(data_dir, short)
     return files
 
 

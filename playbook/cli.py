@@ -22,8 +22,8 @@ examples:
   playbook demo-data /tmp/demo --seed 3 --scale 0.5
 
 exit codes: 0 all notebooks succeeded · 1 a notebook failed (the others still ran), or stale data
-            with --fail-on-stale · 2 usage or data-contract error, or the output folder is in use
-            by another run (reported before anything runs)
+            with --fail-on-stale · 2 usage or data-contract error, data short of a notebook's rule for
+            its settings, or the output folder is in use by another run (reported before anything runs)
 """
 
 

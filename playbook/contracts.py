@@ -740,3 +740,30 @@ def satisfied(expr: str, available: Iterable[str]) -> list[str] | None:
 
 def table_names(expr: str) -> set[str]:
     return {n for names in parse_requirement(expr) for n in names}
+
+
+# --------------------------------------------------------------------------- rules that depend on a run's settings
+
+
+@dataclass(frozen=True)
+class DataRule:
+    """A rule an analysis puts on one input file that depends on the run's settings, checked before anything runs.
+
+    A contract holds for every run; a data rule holds for a run's parameters: the personas' CLV models need
+    10 customers who came back by ``observation_end``, the MMM needs the weeks its ``l_max``, channels and
+    controls call for. The analysis keeps refusing such data itself; the rule says so before the run.
+
+    ``summarize`` sees the validated frame (labels merged where asked) once and keeps what ``check`` needs,
+    without parameters (e.g. each customer's first and second order day); ``check(summary, values)`` gets the
+    run's value of each of ``parameters`` (the notebook's default where not set) and returns the rule's
+    :class:`Violation` list, empty when the run may go ahead. A notebook declares its rules in its metadata
+    (``"playbook": {"data_rules": ["playbook.personas.rules:REPEAT_CUSTOMERS"]}``); the orchestration
+    (:mod:`playbook.checks`) calls them, the analysis never needs to know.
+    """
+
+    name: str
+    file: str  # the contract name of the file the rule reads
+    parameters: tuple[str, ...]
+    summarize: Callable[[pd.DataFrame], object]
+    check: Callable[[object, dict], list[Violation]]
+    doc: str = ""

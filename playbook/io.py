@@ -13,6 +13,7 @@ from playbook.contracts import (
     Contract,
     ContractError,
     ContractErrors,
+    DataRule,
     MissingInputError,
     Violation,
     as_text,
@@ -194,18 +195,22 @@ class TableFacts:
     columns: tuple[str, ...]
     #: distinct values (as text, labels merged where asked) of the columns asked for that the file has
     values: dict[str, list[str]] = field(default_factory=dict)
+    #: per data rule asked for, its summary of the validated frame (``rule.summarize(frame)``)
+    summaries: dict[DataRule, object] = field(default_factory=dict)
 
 
 def validate_files(
     files: dict[str, Path],
     merge_label_variants: Iterable[str] = (),
     values_of: Mapping[str, Iterable[str]] | None = None,
+    rules_of: Mapping[str, Iterable[DataRule]] | None = None,
 ) -> dict[str, TableFacts]:
     """Validate each file against its contract; raise one error listing every broken file.
 
     Files named in ``merge_label_variants`` may hold spellings of one label (they will be merged).
     Returns each file's :class:`TableFacts`, with the distinct values of the columns ``values_of``
-    names per contract (``{"market": ["brand"]}``), read after any label merge.
+    names per contract (``{"market": ["brand"]}``), read after any label merge, and the summary each
+    data rule of ``rules_of`` (per contract) makes of the validated frame.
     Raises the file's :class:`ContractError`, or :class:`ContractErrors` when several break.
     """
     errors = []
@@ -220,7 +225,8 @@ def validate_files(
             continue
         seps = {c.name: c.label_sep for c in contract(name).columns}
         values = {col: distinct_values(frame[col], seps.get(col)) for col in sorted(wanted.get(name, ())) if col in frame.columns}
-        facts[name] = TableFacts(Path(path), tuple(map(str, frame.columns)), values)
+        summaries = {rule: rule.summarize(frame) for rule in (rules_of or {}).get(name, ())}
+        facts[name] = TableFacts(Path(path), tuple(map(str, frame.columns)), values, summaries)
     if errors:
         raise errors[0] if len(errors) == 1 else ContractErrors(errors)
     return facts

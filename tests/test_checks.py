@@ -184,6 +184,111 @@ def test_a_file_is_merged_only_when_every_run_that_reads_it_asks(tmp_path, marke
     assert checks.merged_files(["orders"], nbs, []) == []
 
 
+# --------------------------------------------------------------------------- data rules that depend on the settings
+
+PERSONAS_PARAMS = MINIMAL_PARAMS + 'observation_end: str = ""  # last order date used (ISO date)\n'
+REPEAT_RULE = "playbook.personas.rules:REPEAT_CUSTOMERS"
+
+
+def notebook_with_rules(folder: Path, name: str, params: str, requires: list[str], rules: list) -> Notebook:
+    path = make_notebook(folder / f"{name}.ipynb", params, ["x = 1"], requires)
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["playbook"]["data_rules"] = rules
+    nbformat.write(nb, path)
+    return Notebook(path)
+
+
+def orders_csv(folder: Path, repeat: int, once: int = 30) -> Path:
+    """``repeat`` customers with a first order in January and a second one on 1 March, ``once`` with one January order."""
+    rows = [(f"r{i:02d}", "2024-01-10") for i in range(repeat)] + [(f"r{i:02d}", "2024-03-01") for i in range(repeat)]
+    rows += [(f"o{i:02d}", "2024-01-20") for i in range(once)]
+    frame = pd.DataFrame(rows, columns=["customer_id", "order_date"]).assign(revenue=20.0)
+    frame.insert(0, "order_id", [f"x{i}" for i in range(len(frame))])
+    frame.to_csv(folder / "orders.csv", index=False)
+    return folder
+
+
+@pytest.fixture
+def repeat_nb(tmp_path):
+    return notebook_with_rules(tmp_path, "people", PERSONAS_PARAMS, ["orders"], [REPEAT_RULE])
+
+
+def test_a_run_whose_data_fall_short_of_its_rule_is_refused_naming_run_file_column_and_rule(repeat_nb, data):
+    orders_csv(data, repeat=5)
+    with pytest.raises(checks.DataRuleError) as err:
+        checks.check_inputs([repeat_nb], data)
+    (problem,) = err.value.problems
+    assert (problem.job, problem.rule.name, problem.path, problem.violation.column) == (
+        "people", "repeat customers", data / "orders.csv", "customer_id")
+    text = str(err.value)
+    assert f"the data in {data} fall short of what these runs need (nothing was run)" in text
+    assert f"people: {data / 'orders.csv'} breaks the rule 'repeat customers'" in text
+    assert "column: customer_id" in text
+    assert ("rule:   at least 10 customers with orders on two or more days by the last order date 2024-03-01 (observation_end is "
+            "not set), for the purchase and spend (CLV) models; the file has 5 of 35 customers (r00, r01, r02, r03, r04)") in text
+    assert isinstance(err.value, ContractError)  # the CLI's exit 2, like a broken file
+
+
+def test_a_rule_is_checked_with_each_run_s_own_parameters(repeat_nb, data):
+    orders_csv(data, repeat=12)
+    assert set(checks.check_inputs([repeat_nb], data)) == {"orders"}  # 12 came back by the last order date
+    fine = job(repeat_nb, data, "", observation_end="2024-06-30")
+    early = job(repeat_nb, data, "january", observation_end="2024-01-31")  # before anyone's second order
+    with pytest.raises(checks.DataRuleError) as err:
+        checks.check_inputs([repeat_nb], data, [fine, early])
+    (problem,) = err.value.problems
+    assert problem.job == "people__january"
+    assert "by observation_end 2024-01-31, for the purchase" in problem.violation.rule
+    assert "the file has 0 of 42 customers. Export a longer order history, or set a later observation_end" in problem.violation.rule
+    checks.check_inputs([repeat_nb], data, [fine])
+
+
+def test_settings_that_name_nothing_are_reported_before_the_data_rules(tmp_path, data):
+    """A data rule is read with the run's settings: when they name nothing in the file, that is the error to fix first."""
+    nb = notebook_with_rules(tmp_path, "media", MMM_PARAMS + "trend: bool = True  # trend\nl_max: int = 8  # carry-over\n"
+                             "yearly_seasonality: int = 2  # modes\n", ["mmm"], ["playbook.mmm.data:ENOUGH_WEEKS"])
+    nbf = nbformat.read(nb.path, as_version=4)
+    nbf.metadata["playbook"]["settings"] = {"kpi": "mmm.@columns", "controls": "mmm.@columns"}
+    nbformat.write(nbf, nb.path)
+    nb = Notebook(nb.path)
+    weeks = pd.date_range("2024-01-01", periods=30, freq="7D").strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"date": weeks, "sales": 100.0 + np.arange(30), "holiday": np.arange(30) % 2,
+                          "spend_tv": 1.0 + np.arange(30) % 3, "spend_search": 2.0 + np.arange(30) % 4})
+    frame.to_csv(data / "mmm.csv", index=False)
+    with pytest.raises(checks.SettingsError, match="kpi 'revenue' is not a column of mmm.csv"):
+        checks.check_inputs([nb], data)
+    # named right, the model needs 8 + 2 + 3 × 2 + 2 + 2 × 2 = 22 weeks, at least 26: 30 pass …
+    checks.check_inputs([nb], data, [job(nb, data, kpi="sales", controls=["holiday"])])
+    # … and a longer carry-over asks for more: 20 + 2 + 6 + 2 + 4 = 34 weeks
+    with pytest.raises(checks.DataRuleError, match=r"at least 34 modelled weeks for this model: 20 \(l_max"):
+        checks.check_inputs([nb], data, [job(nb, data, kpi="sales", controls=["holiday"], l_max=20)])
+
+
+def test_a_data_rule_declaration_must_name_a_rule_on_a_file_the_notebook_reads_and_its_parameters(tmp_path):
+    for name, rules, message in [
+        ("a", "playbook.personas.rules:REPEAT_CUSTOMERS", "must be a list"),
+        ("b", ["playbook.personas.rules"], "does not name a DataRule"),
+        ("c", ["playbook.personas.rules:MIN_REPEAT_CUSTOMERS"], "does not name a DataRule"),
+        ("d", ["playbook.nowhere:RULE"], "does not name a DataRule"),
+        ("e", ["playbook.mmm.data:ENOUGH_WEEKS"], "reads mmm.csv, which the notebook does not read"),
+    ]:
+        nb = notebook_with_rules(tmp_path, name, PERSONAS_PARAMS, ["orders"], rules)
+        with pytest.raises(ParameterError, match=message):
+            checks.declared_rules(nb)
+    nb = notebook_with_rules(tmp_path, "f", MINIMAL_PARAMS, ["orders"], [REPEAT_RULE])
+    with pytest.raises(ParameterError, match="reads observation_end, not parameters of the notebook"):
+        checks.declared_rules(nb)
+
+
+def test_the_personas_and_mmm_notebooks_declare_the_rules_their_analyses_refuse_on():
+    from playbook.mmm import data as mmm_data
+    from playbook.personas import rules
+
+    declared = {nb.name: checks.declared_rules(nb) for nb in discover().values()}
+    assert declared["personas"] == [rules.REPEAT_CUSTOMERS] and declared["mmm"] == [mmm_data.ENOUGH_WEEKS]
+    assert checks.rules_needed(discover().values()) == {"orders": [rules.REPEAT_CUSTOMERS], "mmm": [mmm_data.ENOUGH_WEEKS]}
+
+
 # --------------------------------------------------------------------------- through the command line
 
 CHATTY_BODY = [
@@ -255,6 +360,23 @@ def test_run_with_a_setting_that_names_nothing_exits_2_before_anything_runs(caps
     code, out, err = cli(capsys, "run", "mkt", "--notebooks", str(two_notebooks), "--data", str(data), "--out", str(out_dir))
     assert code == 2 and "our_brand 'Nimbus' is not a brand of market.csv" in err and "Traceback" not in err
     assert not out_dir.exists()
+
+
+def test_run_on_data_short_of_a_rule_exits_2_before_anything_runs(capsys, repeat_nb, data, tmp_path):
+    orders_csv(data, repeat=5)
+    out_dir = tmp_path / "out"
+    args = ("--notebooks", str(repeat_nb.path.parent), "--data", str(data))
+    code, out, err = cli(capsys, "run", "people", *args, "--out", str(out_dir))
+    assert code == 2 and "Traceback" not in err and not out_dir.exists()
+    assert f"people: {data / 'orders.csv'} breaks the rule 'repeat customers'" in err and "column: customer_id" in err
+    assert "the file has 5 of 35 customers" in err
+    code, _, err = cli(capsys, "validate", "people", *args)
+    assert code == 2 and "breaks the rule 'repeat customers'" in err
+    code, out, _ = cli(capsys, "validate", "people", *args, "-p", "observation_end=2024-02-01")  # still 0 by then
+    assert code == 2
+    orders_csv(data, repeat=10)
+    code, out, err = cli(capsys, "validate", "people", *args)
+    assert code == 0, err
 
 
 def test_run_on_a_partly_filled_folder_runs_what_it_can_and_echoes_progress(two_notebooks, orders_dir, tmp_path):

@@ -142,10 +142,14 @@ def test_list_shows_typed_documented_parameters(nb_dir):
 
 
 def test_validate(nb_dir, orders_dir):
-    res = run_cli("validate", "--data", str(orders_dir))
+    res = run_cli("validate", "--notebooks", str(nb_dir), "--data", str(orders_dir))
     assert res.returncode == 0 and "ok" in res.stdout and "orders.csv" in res.stdout
-    (orders_dir / "customers.csv").write_text("customer_id,age\nc1,30\nc1,40\n")
+    # the playbook's own personas notebook reads the same file, but one repeat customer is too few for its CLV models
     res = run_cli("validate", "--data", str(orders_dir))
+    assert res.returncode == 2 and "personas:" in res.stderr and "breaks the rule 'repeat customers'" in res.stderr
+    assert "the file has 1 of 3 customers (c1)" in res.stderr
+    (orders_dir / "customers.csv").write_text("customer_id,age\nc1,30\nc1,40\n")
+    res = run_cli("validate", "--notebooks", str(nb_dir), "--data", str(orders_dir))
     assert res.returncode == 2 and "customers.csv" in res.stderr and "must be unique" in res.stderr
     # limited to what one notebook needs, the broken optional file does not matter
     assert run_cli("validate", "hello", "--notebooks", str(nb_dir), "--data", str(orders_dir)).returncode == 0

@@ -262,13 +262,9 @@ def analyze(
     inp = prepare_input(frame, kpi=kpi, controls=controls, trend=trend, last_weeks=last_weeks)
     inp, dropped = drop_sparse_channels(inp)
     checks = data_checks(inp, dropped, spec.yearly_seasonality or 0)
-    needed = data.weeks_needed(len(inp.channels), len(inp.controls), spec.l_max, spec.yearly_seasonality or 0)
-    if inp.n_weeks < needed:
-        raise ValueError(
-            f"mmm.csv: {inp.n_weeks} modelled weeks, but this model needs at least {needed} (carry-over of up to {spec.l_max} weeks plus "
-            f"one week per parameter for {len(inp.channels)} channels and {len(inp.controls)} controls); nothing was sampled. "
-            "Add weeks, or fit fewer channels, controls or seasonal modes."
-        )
+    refused = data.too_few_weeks(inp, spec.l_max, spec.yearly_seasonality or 0)
+    if refused:  # the notebook's run is refused before it starts (data.ENOUGH_WEEKS); analyze called directly still refuses
+        raise ValueError(refused)
     lifts = usable_lift_tests(lift_tests, inp.channels)
 
     # Uncalibrated fit; then, if lift tests exist, the calibrated fit that the report uses (extended if it missed convergence).

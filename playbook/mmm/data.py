@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from playbook.contracts import MMM_MIN_WEEKS
+from playbook.contracts import MMM_MIN_WEEKS, DataRule, Violation
 
 SPEND_PREFIX = "spend_"
 TREND_COLUMN = "trend"
@@ -26,6 +26,8 @@ CONFOUNDING_R2_FLAG = 0.7
 #: Fewest modelled weeks any fit is attempted on (the floor of :func:`weeks_needed`): half a year, the
 #: mmm.csv contract's own minimum (a shorter file is refused before anything runs).
 MIN_WEEKS = MMM_MIN_WEEKS
+#: Most recent weeks a smoke run models (the notebook's ``last_weeks`` when ``smoke`` is set).
+SMOKE_WEEKS = 104
 
 
 def weeks_needed(n_channels: int, n_controls: int, l_max: int, yearly_modes: int) -> int:
@@ -189,6 +191,60 @@ def drop_sparse_channels(inp: MMMInput, min_spend_weeks: int = MIN_SPEND_WEEKS) 
     if not dropped or len(dropped) == len(inp.channels):
         return inp, []
     return inp.without_channels([d.channel for d in dropped]), dropped
+
+
+def too_few_weeks(inp: MMMInput, l_max: int, yearly_modes: int) -> str | None:
+    """Why ``inp`` (channels already thinned by :func:`drop_sparse_channels`) has too few weeks for the model, or ``None``."""
+    needed = weeks_needed(len(inp.channels), len(inp.controls), l_max, yearly_modes or 0)
+    if inp.n_weeks >= needed:
+        return None
+    return (
+        f"mmm.csv: {inp.n_weeks} modelled weeks, but this model needs at least {needed} (carry-over of up to {l_max} weeks plus "
+        f"one week per parameter for {len(inp.channels)} channels and {len(inp.controls)} controls); nothing was sampled. "
+        "Add weeks, or fit fewer channels, controls or seasonal modes."
+    )
+
+
+def _enough_weeks(frame: pd.DataFrame, values: dict) -> list[Violation]:
+    """:data:`ENOUGH_WEEKS`: the notebook's data step on ``frame`` with the run's settings, then :func:`weeks_needed`."""
+    controls = values["controls"]
+    if isinstance(controls, str):  # as the notebook reads it: comma-separated
+        controls = [c.strip() for c in controls.split(",") if c.strip()]
+    try:
+        inp = prepare_input(frame, values["kpi"], list(controls or []), bool(values["trend"]),
+                            last_weeks=SMOKE_WEEKS if values["smoke"] else None)
+    except ValueError as err:  # a KPI or control the settings check did not stop (e.g. a spend column as a control)
+        return [Violation("(settings)", str(err))]
+    inp, dropped = drop_sparse_channels(inp)
+    l_max, modes = int(values["l_max"]), int(values["yearly_seasonality"] or 0)
+    needed = weeks_needed(len(inp.channels), len(inp.controls), l_max, modes)
+    if inp.n_weeks >= needed:
+        return []
+    parts = [f"{l_max} (l_max, the longest carry-over)", "2 (intercept and noise)", f"3 × {len(inp.channels)} channels"]
+    parts += [f"{len(inp.controls)} controls ({', '.join(inp.controls)})" if inp.controls else "0 controls"]
+    parts += [f"2 × {modes} yearly modes"] if modes else []
+    left = []
+    if inp.missing_kpi_weeks:
+        left.append(f"{len(inp.missing_kpi_weeks)} with no {values['kpi']}")
+    if values["smoke"] and inp.n_weeks == SMOKE_WEEKS:
+        left.append(f"a smoke run models the last {SMOKE_WEEKS}")
+    rule = (f"at least {needed} modelled weeks for this model: {' + '.join(parts)}, at least {MIN_WEEKS}; the file has "
+            f"{inp.n_weeks}{' (' + '; '.join(left) + ')' if left else ''}. Add weeks, or fit a smaller model (a shorter l_max, "
+            "fewer yearly_seasonality modes or controls)")
+    gone = [f"channel {d.channel} (spend in {d.spend_weeks} weeks)" for d in dropped]
+    gone += [f"control {c} (the same in every week)" for c in inp.constant_controls]
+    if gone:
+        rule += f"; already left out: {', '.join(gone)}"
+    return [Violation("date", rule, count=inp.n_weeks)]
+
+
+#: The rule ``mmm.ipynb`` declares (``metadata.playbook.data_rules``): the weeks :func:`weeks_needed` asks for, with the
+#: run's KPI, controls, trend, carry-over and seasonal modes (mmm.csv is weekly: its validated frame is the summary).
+ENOUGH_WEEKS = DataRule(
+    "weeks for the model", "mmm", ("kpi", "controls", "trend", "l_max", "yearly_seasonality", "smoke"),
+    lambda frame: frame, _enough_weeks,
+    doc="as many modelled weeks as weeks_needed(channels, controls, l_max, yearly_seasonality)",
+)
 
 
 @dataclass

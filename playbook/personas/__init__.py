@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from playbook import mcmc
-from playbook.personas import clusters, clv, cohorts, holdout, lifecycle, narrative, plots, rfm, summary
+from playbook.personas import clusters, clv, cohorts, holdout, lifecycle, narrative, plots, rfm, rules, summary
 from playbook.results import DataWarning
 
-__all__ = ["PersonasResult", "analyze", "clusters", "clv", "cohorts", "holdout", "lifecycle", "narrative", "plots", "rfm", "summary"]
+__all__ = ["PersonasResult", "analyze", "clusters", "clv", "cohorts", "holdout", "lifecycle", "narrative", "plots", "rfm", "rules", "summary"]
 
 #: Default sampling of the CLV models (PyMC's NUTS; PyMC-Marketing's CLV fit passes these to ``pymc.sample``).
 DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc", seed=42, target_accept=0.9)
@@ -31,9 +31,9 @@ UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
 ALIVE_AT = 0.5
 #: Below this many customers the report warns that personas and CLV rest on few customers.
 FEW_CUSTOMERS = 100
-#: Fewest repeat customers (orders on two or more days) the purchase and spend models are fitted on: with fewer,
-#: recency and frequency carry no information about churn, and the Gamma-Gamma model has nothing to learn from.
-MIN_REPEAT_CUSTOMERS = 10
+#: Fewest repeat customers (orders on two or more days) the purchase and spend models are fitted on (see :mod:`.rules`,
+#: whose rule ``playbook run`` checks before the notebook runs).
+MIN_REPEAT_CUSTOMERS = rules.MIN_REPEAT_CUSTOMERS
 #: The purchase model used when ``purchase_model`` is ``"auto"`` and no holdout comparison can be made.
 DEFAULT_PURCHASE_MODEL = "mbgnbd"
 
@@ -302,12 +302,9 @@ def analyze(
             f"at least {FEW_CUSTOMERS} customers to form personas and fit the CLV models",
             "analysed as far as they allow: personas are rough groupings and CLV intervals wide"))
     repeat = int((orders.groupby("customer_id")["order_date"].nunique() > 1).sum())
-    if repeat < MIN_REPEAT_CUSTOMERS:
-        raise ValueError(
-            f"{orders.attrs.get('source', 'orders.csv')}: {repeat:,} of {n_customers:,} customers ordered on two or more days "
-            f"by {end:%Y-%m-%d}, but the purchase and spend (CLV) models need at least {MIN_REPEAT_CUSTOMERS} repeat customers; "
-            "nothing was fitted. Export a longer order history (every customer with one order, or one day of data, "
-            "cannot show how often customers come back).")
+    refused = rules.refusal(repeat, n_customers, end, orders.attrs.get("source", "orders.csv"))
+    if refused:  # the notebook's run is refused before it starts (rules.REPEAT_CUSTOMERS); analyze called directly still refuses
+        raise ValueError(refused)
     k = _k(n_personas)
 
     # RFM and named segments

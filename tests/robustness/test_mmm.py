@@ -4,7 +4,8 @@ Each variant is built from the demo ``mmm.csv``, loaded through its contract (so
 the room's data step (``prepare_input`` → ``drop_sparse_channels`` → ``data_checks``), which is where every rule
 acts: no MCMC. That the report then builds with the warnings is checked on the hand-made result of
 ``tests/mmm/factory.py`` with the variant's data step swapped in. Too few weeks for the model is refused by
-``analyze`` before anything is sampled.
+``playbook run`` before the notebook starts (exit 2, the rule :data:`playbook.mmm.data.ENOUGH_WEEKS`, with the run's
+settings), and by ``analyze`` itself, before anything is sampled, when it is called directly.
 """
 
 from __future__ import annotations
@@ -113,13 +114,43 @@ def test_fewer_weeks_than_the_model_needs_is_refused_before_sampling(tmp_path, d
         mmm_room.analyze(frame, controls=CONTROLS)
 
 
+def test_fewer_weeks_than_the_default_model_needs_is_refused_before_the_notebook_runs(tmp_path, demo):
+    """30 weeks pass the contract (26) but not the default model (35 weeks): exit 2, nothing written; a smaller model passes."""
+    folder, out = tmp_path / "data", tmp_path / "out"
+    folder.mkdir()
+    pd.read_csv(DEMO / "mmm.csv").head(30).to_csv(folder / "mmm.csv", index=False)
+    proc = run_cli("run", "mmm", "--data", str(folder), "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert not out.exists() and "Traceback" not in proc.stderr
+    assert f"mmm: {folder / 'mmm.csv'} breaks the rule 'weeks for the model'" in proc.stderr and "column: date" in proc.stderr
+    assert data.weeks_needed(6, 3, 8, 2) == 35  # 6 channels; price_index, competitor_promo and the trend (holiday is 0 throughout)
+    assert ("at least 35 modelled weeks for this model: 8 (l_max, the longest carry-over) + 2 (intercept and noise) + 3 × 6 channels "
+            "+ 3 controls (price_index, competitor_promo, trend) + 2 × 2 yearly modes, at least 26; the file has 30") in proc.stderr
+    assert "already left out: control holiday (the same in every week)" in proc.stderr
+    # the rule reads the run's settings: a shorter carry-over and no seasonality need 26 weeks (the floor)
+    proc = run_cli("validate", "mmm", "--data", str(folder), "-p", "l_max=2", "-p", "yearly_seasonality=0")
+    assert proc.returncode == 0, proc.stderr
+    assert "can run     mmm" in proc.stdout
+
+
+def test_the_pre_run_rule_and_analyze_refuse_the_same_files(tmp_path, demo):
+    """The rule runs the notebook's data step with the run's settings, so it refuses exactly what ``analyze`` would."""
+    for weeks in (30, 34, 35, 47):
+        frame = load(tmp_path, demo.head(weeks))
+        values = {"kpi": "revenue", "controls": CONTROLS, "trend": True, "l_max": 8, "yearly_seasonality": 2, "smoke": False}
+        refused = data.ENOUGH_WEEKS.check(data.ENOUGH_WEEKS.summarize(frame), values)
+        inp, _ = data.drop_sparse_channels(data.prepare_input(frame, "revenue", CONTROLS))
+        assert bool(refused) == bool(data.too_few_weeks(inp, 8, 2)), weeks
+        assert bool(refused) == (weeks < 35), weeks  # 35 weeks needed; from week 47 holiday varies and 36 are needed
+
+
 def test_weeks_needed_follows_the_model_and_never_drops_below_half_a_year():
     assert data.weeks_needed(1, 0, 2, 0) == data.MIN_WEEKS == 26
     assert data.weeks_needed(6, 4, 8, 2) < data.weeks_needed(6, 4, 12, 2) < data.weeks_needed(8, 4, 12, 2)
 
 
 def test_a_file_under_half_a_year_is_refused_before_anything_runs(tmp_path, demo):
-    """The contract's floor (26 weeks); between it and what a larger model needs, analyze refuses (above)."""
+    """The contract's floor (26 weeks); between it and what the run's model needs, the rule ENOUGH_WEEKS refuses (above)."""
     demo.head(10).to_csv(tmp_path / "mmm.csv", index=False)
     proc = run_cli("validate", "mmm", "--data", str(tmp_path))
     assert proc.returncode == 2, proc.stderr
