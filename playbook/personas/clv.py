@@ -387,7 +387,6 @@ def gamma_gamma_map(frequency, monetary_value, weights=None) -> dict[str, float]
 def _map_idata(model, point: dict[str, float]):
     """The DataTree PyMC-Marketing's own MAP fit returns: a one-chain, one-draw posterior of ``point``."""
     import xarray as xr
-
     from pymc import __version__ as pymc_version
 
     attrs = {"inference_library": "pymc", "inference_library_version": pymc_version, "sample_dims": ["chain", "draw"]}

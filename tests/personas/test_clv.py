@@ -212,8 +212,8 @@ def test_bgnbd_gradient_matches_finite_differences(small_summary):
 
 
 def test_bgnbd_loglik_equals_pymc_marketing_logp(small_summary):
-    from pymc_marketing.clv.distributions import BetaGeoNBD
     import pymc as pm
+    from pymc_marketing.clv.distributions import BetaGeoNBD
 
     s = small_summary
     x, tx, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
