@@ -171,8 +171,9 @@ def main() -> None:
     rep.add(f"Synthetic book drawn from BG/NBD {TRUTH_BG} (weeks) and Gamma-Gamma {TRUTH_GG}, seed 7, about 10 orders "
             f"per customer over {WINDOW_DAYS} days. Median of {args.repeats} timed runs after one warm-up; "
             "peak = largest RSS increase during a call (MiB). Ratio = lifetimes / playbook (above 1: the playbook is faster). "
-            "Playbook fits are PyMC-Marketing MAP (`method=\"map\"`, the room's fast path; the notebook's default NUTS fit "
-            "is not timed here); lifetimes fits are maximum likelihood with no penalizer.")
+            "Playbook fits are PyMC-Marketing models fitted at the posterior mode (`method=\"map\"`, the room's fast path: "
+            "with the default priors a NumPy weighted log-likelihood, `clv.bgnbd_map` / `clv.gamma_gamma_map`; the notebook's default "
+            "NUTS fit is not timed here); lifetimes fits are maximum likelihood with no penalizer.")
     rep.add()
     rep.table(["customers / orders", "step", "playbook s", "lifetimes s", "lifetimes / playbook", "playbook peak MiB",
                "lifetimes peak MiB"], rows)

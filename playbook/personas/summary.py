@@ -54,8 +54,10 @@ def unit_days(time_unit: str) -> float:
         raise ValueError(f"clv_time_unit must be one of {sorted(TIME_UNIT_DAYS)}, got {time_unit!r}") from None
 
 
-#: Above this many orders ``customer_summary(engine="auto")`` aggregates in DuckDB (multi-threaded, hash group-by);
-#: below it the NumPy/pandas pass is as fast and starts no database.
+#: ``customer_summary`` engines. ``"auto"`` is ``"numpy"`` (one sort of an integer customer-day key, then linear
+#: passes: the fastest at every size measured, 10k to 10M orders) when the order dates are tz-naive datetimes, else ``"pandas"``.
+ENGINES: tuple[str, ...] = ("auto", "numpy", "pandas", "duckdb")
+#: Kept for callers of the former DuckDB switch-over; ``engine="auto"`` no longer uses it.
 DUCKDB_MIN_ROWS = 2_000_000
 
 
@@ -75,13 +77,19 @@ def customer_summary(
     of repeat purchase days, currency units; 0 without repeats) plus ``first_purchase,
     last_purchase`` (dates), ``purchase_days``, ``orders`` and ``revenue`` (total, currency units).
     One row per customer with at least one order up to ``observation_end``, sorted by customer id.
-    ``engine`` is ``"pandas"`` (vectorised NumPy/pandas), ``"duckdb"`` or ``"auto"`` (DuckDB from
-    :data:`DUCKDB_MIN_ROWS` orders); both give the same table.
+    ``engine`` is ``"numpy"`` (one sort of a customer-day key), ``"pandas"`` (group-by), ``"duckdb"`` or
+    ``"auto"`` (see :data:`ENGINES`); all give the same table.
     """
-    if engine not in ("auto", "pandas", "duckdb"):
-        raise ValueError(f"engine must be 'auto', 'pandas' or 'duckdb', got {engine!r}")
-    if engine == "duckdb" or (engine == "auto" and len(orders) >= DUCKDB_MIN_ROWS):
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    if engine == "duckdb":
         return _customer_summary_duckdb(orders, observation_end, time_unit, customer_col, date_col, value_col)
+    if engine in ("auto", "numpy"):
+        out = _customer_summary_sorted(orders, observation_end, time_unit, customer_col, date_col, value_col)
+        if out is not None:
+            return out
+        if engine == "numpy":
+            raise ValueError("engine='numpy' needs tz-naive datetime64 order dates; use engine='pandas'")
     days_per_unit = unit_days(time_unit)
     window, end = rows_until(orders, observation_end, date_col)
     day = window[date_col].to_numpy().astype("datetime64[D]").astype(np.int64)
@@ -119,6 +127,77 @@ def customer_summary(
         }
     )
 
+
+
+def _customer_summary_sorted(orders, observation_end, time_unit, customer_col, date_col, value_col) -> pd.DataFrame | None:
+    """:func:`customer_summary` by one sort of the integer key (customer, day) and linear passes over it; ``None`` when the
+    dates are not tz-naive datetime64 (the caller then uses the pandas path)."""
+    dates = orders[date_col]
+    if not (isinstance(dates.dtype, np.dtype) and dates.dtype.kind == "M"):
+        return None
+    days_per_unit = unit_days(time_unit)
+    day = dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+    if len(day) == 0:
+        raise ValueError(f"no orders on or before observation_end (column {date_col!r})")
+    end = (pd.Timestamp(day.max().astype("datetime64[D]")) if observation_end is None
+           else pd.Timestamp(observation_end).normalize())
+    end_day = np.datetime64(end.date(), "D").astype(np.int64)
+    ids = orders[customer_col].to_numpy()
+    value = orders[value_col].to_numpy(dtype=float)
+    keep = day <= end_day
+    if not keep.all():
+        if not keep.any():
+            raise ValueError(f"no orders on or before observation_end {end.date()} (column {date_col!r})")
+        day, ids, value = day[keep], ids[keep], value[keep]
+    if ids.dtype.kind in "iu":  # integer ids: the key sorts by id itself, no factorisation
+        base = int(ids.min())
+        codes, uniques = ids.astype(np.int64) - base, None
+    else:
+        codes, uniques = pd.factorize(ids, sort=True)
+    d0 = int(day.min())
+    bits = max(1, (int(day.max()) - d0).bit_length())  # the day offset takes the key's low bits: shifts, no division
+    if (int(codes.max()) + 1) >= 2 ** (62 - bits):
+        codes, uniques = pd.factorize(ids, sort=True)
+    key = (codes.astype(np.int64) << bits) | (day - d0)
+    # sort the key with each row's position packed into its low bits (a plain sort is several times faster than argsort)
+    shift = max(1, int(len(key) - 1).bit_length())
+    if int(key.max()) < 2 ** (62 - shift):
+        packed = np.sort((key << shift) | np.arange(len(key), dtype=np.int64))
+        key, value = packed >> shift, value[packed & ((1 << shift) - 1)]
+    else:
+        order = np.argsort(key)
+        key, value = key[order], value[order]
+    day_starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    day_revenue = np.add.reduceat(value, day_starts)
+    day_orders = np.diff(np.r_[day_starts, len(key)])
+    day_key = key[day_starts]
+    c, d = day_key >> bits, (day_key & ((1 << bits) - 1)) + d0
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    ends = np.r_[starts[1:], len(c)] - 1
+    n_days = ends - starts + 1
+    first_day, last_day = d[starts], d[ends]
+    total = np.add.reduceat(day_revenue, starts)
+    n_orders = np.add.reduceat(day_orders, starts)
+    frequency = n_days - 1
+    repeat_revenue = total - day_revenue[starts]
+    monetary = np.divide(repeat_revenue, frequency, out=np.zeros_like(repeat_revenue), where=frequency > 0)
+    epoch = np.datetime64("1970-01-01", "D")
+    cust = c[starts]
+    customer_id = (cust + base).astype(ids.dtype) if uniques is None else uniques[cust]
+    return pd.DataFrame(
+        {
+            "customer_id": customer_id,
+            "frequency": frequency.astype(np.int64),
+            "recency": (last_day - first_day) / days_per_unit,
+            "T": (end_day - first_day) / days_per_unit,
+            "monetary_value": monetary,
+            "first_purchase": pd.to_datetime(epoch + first_day.astype("timedelta64[D]")),
+            "last_purchase": pd.to_datetime(epoch + last_day.astype("timedelta64[D]")),
+            "purchase_days": n_days.astype(np.int64),
+            "orders": n_orders.astype(np.int64),
+            "revenue": total,
+        }
+    )
 
 
 def _customer_summary_duckdb(orders, observation_end, time_unit, customer_col, date_col, value_col) -> pd.DataFrame:

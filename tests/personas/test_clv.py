@@ -185,3 +185,80 @@ def test_independence_check_fires_on_the_demo():
     assert check.customers > 3000 and check.correlation == pytest.approx(0.34, abs=0.02)
     assert check.ok is False
 
+
+
+# --------------------------------------------------------------------------- the NumPy posterior mode (MAP)
+
+
+@pytest.fixture(scope="module")
+def small_summary():
+    orders, truth = simulate_btyd_orders(800, r=0.8, alpha=6.0, a=1.2, b=4.0, p=4.0, q=6.0, v=100.0, seed=11)
+    return customer_summaries.customer_summary(orders, truth["observation_end"], "W")
+
+
+def _means(model, names):
+    return clv.parameter_table(model, names).set_index("parameter")["mean"]
+
+
+def test_bgnbd_gradient_matches_finite_differences(small_summary):
+    from scipy.optimize import approx_fprime
+
+    x, tx, T = (small_summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    terms = clv._BGNBDTerms(x, tx, T, np.ones_like(x))
+    theta = np.array([0.7, 5.0, 1.1, 3.5])
+    _, grad = terms.value_grad(*theta)
+    numeric = approx_fprime(theta, lambda th: terms.value_grad(*th)[0], 1e-6)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-4)
+
+
+def test_bgnbd_loglik_equals_pymc_marketing_logp(small_summary):
+    import pymc as pm
+    from pymc_marketing.clv.distributions import BetaGeoNBD
+
+    s = small_summary
+    x, tx, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    r, alpha, a, b = 0.7, 5.0, 1.1, 3.5
+    ref = pm.logp(BetaGeoNBD.dist(a=a, b=b, r=r, alpha=alpha, T=T), np.stack([tx, x], axis=1)).eval().sum()
+    ll, _ = clv._BGNBDTerms(x, tx, T, np.ones_like(x)).value_grad(r, alpha, a, b)
+    assert ll == pytest.approx(float(ref), rel=1e-8)  # float rounding of the two formulas
+
+
+def test_weighted_distinct_rows_give_the_same_mode_as_all_rows(small_summary):
+    s = small_summary
+    rows = [s[c].to_numpy() for c in ("frequency", "recency", "T")]
+    # duplicate every customer a random number of times so that weights differ from 1
+    reps = np.random.default_rng(0).integers(1, 4, len(s))
+    full = [np.repeat(c, reps) for c in rows]
+    distinct, w = clv.collapse_rows(*full)
+    assert len(distinct[0]) < len(full[0]) and w.sum() == len(full[0])
+    unweighted, weighted = clv.bgnbd_map(*full), clv.bgnbd_map(*distinct, weights=w)
+    for k in unweighted:
+        assert weighted[k] == pytest.approx(unweighted[k], rel=1e-6), k
+    rep = s[s["frequency"] > 0]
+    fz = [np.repeat(rep[c].to_numpy(), reps[: len(rep)]) for c in ("frequency", "monetary_value")]
+    (dx, dz), wz = clv.collapse_rows(*fz)
+    g_un, g_w = clv.gamma_gamma_map(*fz), clv.gamma_gamma_map(dx, dz, weights=wz)
+    for k in g_un:
+        assert g_w[k] == pytest.approx(g_un[k], rel=1e-6), k
+
+
+def test_numpy_map_equals_pymc_find_map(small_summary):
+    s = small_summary
+    fast_bg, slow_bg = clv.fit_bgnbd(s, method="map", map_engine="numpy"), clv.fit_bgnbd(s, method="map", map_engine="pymc")
+    np.testing.assert_allclose(_means(fast_bg, clv.BGNBD_PARAMS), _means(slow_bg, clv.BGNBD_PARAMS), rtol=1e-3)
+    fast_gg = clv.fit_gamma_gamma(s, method="map", map_engine="numpy")
+    slow_gg = clv.fit_gamma_gamma(s, method="map", map_engine="pymc")
+    np.testing.assert_allclose(_means(fast_gg, clv.GAMMA_GAMMA_PARAMS), _means(slow_gg, clv.GAMMA_GAMMA_PARAMS), rtol=1e-3)
+    # the fitted model object predicts like PyMC-Marketing's own MAP fit
+    data = s[["customer_id", "frequency", "recency", "T"]].head(50)
+    np.testing.assert_allclose(np.asarray(fast_bg.expected_probability_alive(data=data)),
+                               np.asarray(slow_bg.expected_probability_alive(data=data)), rtol=1e-3)
+    assert set(fast_bg.fit_result.data_vars) == set(slow_bg.fit_result.data_vars)
+
+
+def test_map_engine_checks():
+    s = pd.DataFrame({"customer_id": [1, 2, 3], "frequency": [0, 1, 2], "recency": [0.0, 1.0, 2.0], "T": [3.0, 3.0, 3.0]})
+    with pytest.raises(ValueError, match="map_engine"):
+        clv.fit_bgnbd(s, method="map", map_engine="fast")
+    with pytest.raises(ValueError, match="default priors"):
+        clv.fit_bgnbd(s, method="map", map_engine="numpy", model_config={"r": clv.default_bgnbd_priors()["r"]})
