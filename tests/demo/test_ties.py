@@ -45,6 +45,13 @@ def test_funnel_orders_are_the_customers_nimbus_acquires(world_files):
     assert orders == pytest.approx(rel["ratio"] * truth["ties"]["customers"], rel=rel["tolerance"])
 
 
+def test_launch_adopters_are_the_customers_nimbus_acquires(world_files):
+    out, truth = world_files
+    rel = _relation(truth, "adopters_vs_customers")
+    adopters = pd.read_csv(out / "adoption.csv")["adopters"].sum()
+    assert adopters == pytest.approx(rel["ratio"] * truth["ties"]["customers"], rel=rel["tolerance"])
+
+
 def test_order_book_is_a_sample_of_the_mmm_revenue(world_files):
     out, truth = world_files
     rel = _relation(truth, "personas_vs_mmm")
@@ -75,5 +82,6 @@ def test_ties_hold_for_other_seeds_and_a_scaled_down_world(seed):
     ours = market[(market["brand"] == world.our_brand) & (market["period"] >= world.start.to_period("M").to_timestamp())]
     assert ours["revenue"].sum() == pytest.approx(mmm, rel=business.TOLERANCE["market_vs_mmm"])
     assert files["funnel.csv"]["orders"].sum() == pytest.approx(truth["ties"]["customers"], rel=business.TOLERANCE["funnel_orders_vs_customers"])
+    assert files["adoption.csv"]["adopters"].sum() == pytest.approx(truth["ties"]["customers"], rel=business.TOLERANCE["adopters_vs_customers"])
     frac = truth["ties"]["sample_fraction"]
     assert files["orders.csv"]["revenue"].sum() == pytest.approx(frac * mmm, rel=business.TOLERANCE["personas_vs_mmm"])
