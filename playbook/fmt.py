@@ -185,6 +185,16 @@ def plural(n: float, singular: str, plural_form: str | None = None) -> str:
     return f"{count(n)} {word}"
 
 
+def scope(measure: str, who: str, first: Any, last: Any) -> str:
+    """The sentence that opens a report: which measure (which revenue), whose (which customers), which period.
+
+    ``scope("net revenue per week", "all customers", "2023-01-02", "2025-12-22")`` →
+    ``'Scope: net revenue per week; all customers; 2023-01-02 to 2025-12-22.'`` (plain text: the report escapes it).
+    """
+    period = f"{date(first)} to {date(last)}" if not (is_missing(first) or is_missing(last)) else "no dated data"
+    return f"Scope: {measure}; {who}; {period}."
+
+
 def clip_words(text: str, limit: int) -> str:
     """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis when cut.
 

@@ -174,13 +174,15 @@ def data_banners(
     warnings: Sequence[results.DataWarning] = (),
     data_end: Any = None,
     max_data_age_days: int = results.DEFAULT_MAX_DATA_AGE_DAYS,
+    scope: str | None = None,
     show: bool = True,
 ):
-    """The banners that open a report: stale data (warning) and every named data warning.
+    """What opens a report: the scope line (which measure, whose, which period; plain text from the room's
+    ``narrative.scope``), then the banners: stale data (warning) and every named data warning.
 
-    Shows nothing when the data are fresh and no assumption was broken.
+    Shows nothing when no scope is given, the data are fresh and no assumption was broken.
     """
-    parts = []
+    parts = [scope_html(scope)] if scope else []
     stale = results.freshness(data_end, max_data_age_days).sentence()
     if stale:
         parts.append(f'<div class="pb-banner pb-banner-warning"><b>Stale data.</b> {html.escape(stale)}</div>')
@@ -192,6 +194,11 @@ def data_banners(
     if not parts:
         return None
     return _html("".join(parts), show)
+
+
+def scope_html(text: str) -> str:
+    """The markup of a report's scope line (``text`` is plain text and is escaped)."""
+    return f'<p class="pb-scope">{html.escape(text)}</p>'
 
 
 def glossary(terms: Mapping[str, str], show: bool = True):
@@ -222,17 +229,18 @@ def save_results(
     interval: float | None = None,
     warnings: Sequence[results.DataWarning] = (),
     max_data_age_days: int = results.DEFAULT_MAX_DATA_AGE_DAYS,
+    scope: str | None = None,
     show: bool = True,
 ) -> Path:
     """Write ``<output_dir>/<name>.json``: the notebook's key results, machine-readable.
 
     ``values`` holds the keys that schedulers and dashboards read (documented per notebook);
     ``headline`` tiles feed the index page; ``data_period`` (first, last date of the data used),
-    ``interval`` (the mass of every interval) and the data's freshness go under ``"meta"``;
-    ``warnings`` under ``"warnings"``. Returns the path written (end the notebook's last line
+    ``interval`` (the mass of every interval), ``scope`` (the report's scope line) and the data's freshness
+    go under ``"meta"``; ``warnings`` under ``"warnings"``. Returns the path written (end the notebook's last line
     with ``;`` to keep it out of the report).
     """
-    document = results.payload(name, values, headline, data_period, interval, warnings, max_data_age_days)
+    document = results.payload(name, values, headline, data_period, interval, warnings, max_data_age_days, scope=scope)
     path = results.save(name, document, output_dir)
     if show:
         _html(f'<p class="pb-note">Key results saved as <code>{html.escape(path.name)}</code>.</p>', True)

@@ -160,8 +160,9 @@ def payload(
     warnings: Sequence[DataWarning] = (),
     max_data_age_days: int = DEFAULT_MAX_DATA_AGE_DAYS,
     today: _dt.date | None = None,
+    scope: str | None = None,
 ) -> dict[str, Any]:
-    """The whole results document of notebook ``name`` (what :func:`save` writes)."""
+    """The whole results document of notebook ``name`` (what :func:`save` writes); ``scope`` is the report's scope line."""
     reserved = set(RESERVED_KEYS) & set(results)
     if reserved:
         raise ValueError(f"results may not use the reserved keys {sorted(reserved)}")
@@ -177,6 +178,7 @@ def payload(
             "data_age_days": fresh.data_age_days,
             "stale": fresh.stale,
             "max_data_age_days": fresh.max_age_days,
+            "scope": scope,
         },
         "headline": [asdict(t) if is_dataclass(t) else dict(t) for t in headline],
         "warnings": [asdict(w) for w in warnings],

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from playbook import fmt
@@ -66,3 +67,9 @@ def test_clip_words_never_cuts_mid_word():
     assert len(out) <= 30 and out.endswith("…") and text.startswith(out[:-1])
     assert out[:-1].split()[-1] in text.split()
     assert fmt.clip_words("short", 30) == "short"
+
+
+def test_scope_sentence_states_measure_whose_and_period():
+    assert fmt.scope("net revenue per week", "all customers", "2023-01-02", pd.Timestamp("2025-12-22")) == (
+        "Scope: net revenue per week; all customers; 2023-01-02 to 2025-12-22.")
+    assert fmt.scope("adopters", "nobody", None, "2025-01-01").endswith("; no dated data.")

@@ -110,6 +110,8 @@ def test_results_json_has_the_public_keys(playbook_run, name):
     out, _ = playbook_run
     data = json.loads((out / f"{name}.json").read_text())
     assert data["meta"]["notebook"] == name and data["headline"], "headline tiles feed the index page"
+    scope = data["meta"]["scope"]  # the report's opening line: which measure, whose, which period
+    assert scope.startswith("Scope: ") and scope in (out / f"{name}.html").read_text().replace("&#x27;", "'")
     withheld = name == "mmm" and not data["optimizer"]["recommended"]
     for key in REQUIRED_KEYS.get(name, []):
         values = lookup(data, key)

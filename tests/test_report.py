@@ -59,3 +59,15 @@ def test_data_banners_show_stale_data_and_each_warning_and_nothing_otherwise():
 def test_glossary_gives_each_term_an_anchor():
     html = report.glossary({"R-hat": "agreement of chains", "ESS": "effective draws"}, show=False).data
     assert 'id="term-r-hat"' in html and 'id="term-ess"' in html and "<dd>effective draws</dd>" in html
+
+
+def test_data_banners_open_with_the_scope_line_escaped_and_save_results_keeps_it_in_meta(tmp_path):
+    import json
+
+    html = report.data_banners([], data_end=dt.date.today().isoformat(), scope="Scope: revenue <net>; all; a to b.", show=False).data
+    assert html.startswith('<p class="pb-scope">Scope: revenue &lt;net&gt;; all; a to b.</p>')
+    stale = report.data_banners([], data_end="2020-01-31", scope="Scope: x.", show=False).data
+    assert stale.index("pb-scope") < stale.index("Stale data")
+    path = report.save_results("demo", {"x": 1}, tmp_path, scope="Scope: x.", show=False)
+    assert json.loads(path.read_text())["meta"]["scope"] == "Scope: x."
+    assert json.loads(report.save_results("other", {"x": 1}, tmp_path, show=False).read_text())["meta"]["scope"] is None

@@ -856,3 +856,12 @@ def brief_decision(d: dec.Decision) -> str:
 
 def _finite(x) -> float | None:
     return float(x) if fmt.is_finite(x) else None
+
+
+def scope(r: ABTestResult) -> str:
+    """The report's opening scope line: conversion and revenue per randomized unit, how many units, the test's dates."""
+    table = r.conversion.table
+    measure = "conversion and revenue per randomized unit during the test, every unit's revenue as recorded"
+    who = f"{fmt.plural(table['units'].sum(), 'unit')} split between {fmt.join(list(table['variant']))}"
+    first, last = r.data_period if r.data_period else (None, None)
+    return fmt.scope(measure, who, first, last)

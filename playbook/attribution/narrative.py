@@ -835,3 +835,19 @@ def brief(r: AttributionResult) -> list[dict]:
     if r.paths is not None:
         out.append(_credit_line(r))
     return out
+
+
+def scope(r: AttributionResult) -> str:
+    """The report's opening scope line: which orders and revenue (funnel, journeys), whose, which period."""
+    measures, whos = [], []
+    if r.funnel is not None:
+        orders = float(r.funnel.data["orders"].sum())
+        measures.append("orders and revenue per paid channel as funnel.csv records them")
+        whos.append(f"the {fmt.plural(orders, 'order')} the funnel counts")
+    if r.paths is not None:
+        t = r.paths.path_table
+        journeys = float(t["conversions"].sum() + t["nulls"].sum())
+        measures.append("conversions and their value in the journeys")
+        whos.append(f"{fmt.plural(journeys, 'journey')}, {fmt.count(t['conversions'].sum())} converted")
+    first, last = r.data_period if r.data_period else (None, None)
+    return fmt.scope(fmt.join(measures) or "no funnel and no journeys", fmt.join(whos) or "nobody", first, last)

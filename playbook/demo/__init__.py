@@ -3,7 +3,8 @@
 Each part module (``playbook.demo.<part>``) exposes ``make(world) -> (files, truth)`` where
 ``files`` maps a file name (``"market.csv"``) to a DataFrame and ``truth`` is the JSON-safe
 ground truth that part was drawn from. Tests use the truth to show that each analysis
-recovers it.
+recovers it. The parts are one business at different levels (:mod:`playbook.demo.business`); the
+truth's ``ties`` records how their numbers relate, and ``tests/demo/test_ties.py`` asserts it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from playbook.demo import business
 from playbook.demo.world import World
 from playbook.report import to_jsonable
 
@@ -41,6 +43,7 @@ def build(world: World) -> tuple[dict, dict]:
             raise RuntimeError(f"demo part {part!r} writes files another part wrote: {sorted(clash)}")
         files.update(part_files)
         truth[part] = part_truth
+    truth["ties"] = business.ties(world, truth)
     return files, truth
 
 

@@ -9,8 +9,10 @@ the fitted model's mid-week rate m · f(k + ½), and the counts are negative-bin
 
 The truth is chosen so that the three years of data end before the peak: about a third of the
 potential has adopted by ``world.end`` and new adoptions peak some ten months later, so the
-launch plan still has a growth phase ahead of it. The adoption counts are drawn independently of
-the other parts (the personas order book does not follow a Bass curve).
+launch plan still has a growth phase ahead of it. The market potential is set so that the expected
+adopters over the window are the customers Nimbus acquires (:mod:`playbook.demo.business`, the funnel's
+orders); the weekly counts are drawn on their own (the funnel's orders follow the media plan, not a Bass
+curve, so only the window totals tie).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from playbook.demo import business
 from playbook.demo.world import World
 
-#: The true Bass parameters: market potential (subscribers) and p, q per year.
-M = 150_000.0
+#: The true Bass p and q per year; the market potential m (subscribers) is set so that the adopters by the end of the
+#: window are the customers of :mod:`playbook.demo.business` (about 170,000 at seed 7).
 P_PER_YEAR = 0.05
 Q_PER_YEAR = 0.60
 #: Negative-binomial dispersion of the weekly counts (variance = mean + mean² / DISPERSION).
@@ -45,8 +48,9 @@ def simulate(m: float, p: float, q: float, periods: int, dispersion: float, rng:
 def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
     """``({"adoption.csv": ...}, truth)``: one row per week of the world's window."""
     rng = world.rng("launch")
-    m = M
     p, q = P_PER_YEAR / WEEKS_PER_YEAR, Q_PER_YEAR / WEEKS_PER_YEAR
+    # One business: the adopters by the end of the window are the customers Nimbus acquires (playbook.demo.business).
+    m = round(business.levels(world)["customers"] / float(bass_share(p, q, world.weeks)), -2)
     weeks = world.week_starts
     adopters = simulate(m, p, q, len(weeks), DISPERSION, rng)
     frame = pd.DataFrame({"period": weeks, "adopters": adopters.astype(int)})

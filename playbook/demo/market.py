@@ -6,7 +6,8 @@ noise-free revenue of one row is
 
     region market size × seasonal index of the month × brand share × category mix of the brand
 
-* **Region market size** grows at a constant yearly rate per region:
+* **Region market size** is scaled by one constant so that our brand's noise-free revenue over the
+  months of the media window equals the MMM's revenue (:mod:`playbook.demo.business`), and grows at a constant yearly rate per region:
   ``size_r × (1 + growth_r) ** (months since start / 12)``; regions differ in size and growth.
 * **Seasonal index**: one fixed multiplicative index per calendar month (mean 1), peaking in
   November–December with a trough in February.
@@ -28,6 +29,7 @@ import calendar
 import numpy as np
 import pandas as pd
 
+from playbook.demo import business
 from playbook.demo.world import World
 
 #: Plan tiers used as the optional ``category`` column; ``world.n(3)`` of them are used.
@@ -103,6 +105,11 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
 
     # --- noise-free revenue and units, (brand, region, t, category)
     expected = share[:, :, :, None] * market[None, :, :, None] * mix[:, None, None, :]
+    # One business: scale the market so our brand's noise-free revenue over the months of the media
+    # window is the MMM's (playbook.demo.business). A constant factor: shares and growth rates stay.
+    window = (months >= launch) & (months <= world.end)
+    market_scale = business.levels(world)["revenue"] / float(expected[0][:, window].sum())
+    size, market, expected = size * market_scale, market * market_scale, expected * market_scale
     expected_units = expected / price[:, None, None, :]
 
     b_idx, r_idx, t_idx, c_idx = (a.ravel() for a in np.meshgrid(
@@ -128,6 +135,8 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
 
     truth = _truth(world, months, regions, brands, categories, threat, t_launch, size, growth, seasonal,
                    market, share, expected, expected_units, price, mix)
+    truth["market_scale"] = market_scale
+    truth["our_revenue_media_window"] = float(expected[0][:, window].sum())
     return {"market.csv": panel}, truth
 
 

@@ -145,6 +145,8 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
         "target_scale": target_scale,
         "media_contribution_total": total_media,
         "media_share_of_revenue": total_media / float(revenue.sum()),
+        "revenue_total": float(frame["revenue"].sum()),
+        "expected_revenue_total": float((revenue - noise).sum()),
         "baseline": {"start": float(baseline[0]), "end": float(baseline[-1])},
         "controls": {"price_index": price_effect, "competitor_promo": promo_effect, "holiday": holiday_effect},
         "channels": channel_truth,

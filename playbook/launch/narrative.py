@@ -569,3 +569,16 @@ def timing_title(r: LaunchResult) -> str:
 @_escaped
 def budget_title(r: LaunchResult) -> str:
     return f"Launch budget per phase: {_money(r, r.plan.spend)} in all"
+
+
+#: Whose adopters the history counts, per source of the history.
+SCOPE_WHO = {"own": "the service's own new adopters", "comparable": "a comparable product's new adopters",
+             "prior": "no adopters observed (the forecast rests on the priors)"}
+
+
+def scope(r: LaunchResult) -> str:
+    """The report's opening scope line: new adopters per period (not revenue), whose, first to last observed period."""
+    h = r.history
+    measure = f"new adopters per {h.frequency} (subscribers, not revenue)"
+    first, last = h.data_period if h.data_period else (None, None)
+    return fmt.scope(measure, SCOPE_WHO.get(h.source, h.source), first, last)

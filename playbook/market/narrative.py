@@ -620,3 +620,10 @@ def thresholds() -> dict[str, str]:
         "Interval flagged too narrow": f"calibrated coverage more than {fmt.number(100 * COVERAGE_SHORTFALL)} percentage "
                                        "points below the interval's mass",
     }
+
+
+def scope(r: MarketResult) -> str:
+    """The report's opening scope line: the panel's revenue of every brand, whose buyers, first to last period."""
+    measure = f"revenue as the market panel records it ({r.freq.name} periods), every brand's sales, our brand {r.our_brand}"
+    who = f"the buyers of {fmt.plural(len(r.brands), 'brand')} in {fmt.plural(len(r.regions), 'region')}"
+    return fmt.scope(measure, who, r.first_period, r.last_period)

@@ -604,3 +604,10 @@ def brief(r: MMMResult) -> list[dict]:
              "evidence": f"expected extra {r.kpi} {fmt.estimate(p.expected_uplift_mean, p.expected_uplift_hdi_low, p.expected_uplift_hdi_high, fmt.money, currency=r.currency)} over {p.weeks} weeks ({_label(r)})",
              "risk": risk, "section": SECTION_BUDGET, "money_at_stake": float(p.table["change"].abs().sum() / 2 * p.weeks),
              "value": p.expected_uplift_mean, "low": p.expected_uplift_hdi_low, "high": p.expected_uplift_hdi_high}]
+
+
+def scope(r: MMMResult) -> str:
+    """The report's opening scope line: the weekly KPI as the data record it, whose, first to last week."""
+    measure = f"{r.kpi} per week, the KPI column as the data record it, explained by {fmt.plural(len(r.channels), 'media channel')}"
+    who = f"every customer and order that {r.kpi} counts"
+    return fmt.scope(measure, who, r.first_week, r.last_week) + f" {fmt.plural(len(r.inp.frame), 'week')} modelled."

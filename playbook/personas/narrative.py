@@ -736,3 +736,10 @@ def brief(r: PersonasResult) -> list[dict]:
     return [{"kind": "personas_winback", "decision": decision, "evidence": evidence, "risk": risk, "section": SECTION_LIFECYCLE,
              "money_at_stake": float(arv["clv_mean"]), "value": float(arv["clv_mean"]), "low": float(arv["clv_low"]),
              "high": float(arv["clv_high"]), "action": "win back at-risk customers"}]
+
+
+def scope(r: PersonasResult) -> str:
+    """The report's opening scope line: order revenue of every order, how many customers, first order to observation end."""
+    measure = "order revenue as the order book records it, every order (first and repeat)"
+    who = f"{fmt.plural(r.customers, 'customer')} with {fmt.plural(r.orders, 'order')}"
+    return fmt.scope(measure, who, r.first_date, r.end)

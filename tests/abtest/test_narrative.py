@@ -377,3 +377,12 @@ def test_the_demo_like_case_keeps_testing_with_the_days_left(early, shipped):
     assert shipped.decision.rule == dec.RULE_FIXED and shipped.decision.action == "ship"
     assert "Sequential rule" in dict(narrative.methods(early)["frame"].values)
     assert narrative.decision_banner(early)[1] == "info" and "always-valid" in narrative.tiles(early)[0].detail
+
+
+def test_scope_line_names_the_units_the_arms_and_the_test_dates(shipped, summary_only):
+    s = narrative.scope(shipped)
+    units = int(shipped.conversion.table["units"].sum())
+    assert s.startswith("Scope: conversion and revenue per randomized unit during the test")
+    assert f"; {units:,} units split between A and B; " in s
+    assert s.endswith(f"{shipped.first_date} to {shipped.last_date}.") if shipped.first_date else s.endswith("no dated data.")
+    assert "30,000 units split between A, B and C; no dated data." in narrative.scope(summary_only)

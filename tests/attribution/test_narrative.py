@@ -459,3 +459,16 @@ def test_brief_credit_line_agreeing_with_the_mmm_and_with_nothing_to_compare(pat
     empty = replace(paths_only, paths=replace(paths_only.paths, shares=pd.DataFrame(columns=["last_touch", "markov", "shapley"])))
     (line,) = N.brief(empty)
     assert line["decision"] == "No channel credit to compare" and line["money_at_stake"] is None and "value" not in line
+
+
+def test_scope_line_names_the_funnel_orders_or_the_journeys_and_the_period(funnel_only, paths_only):
+    s = N.scope(funnel_only)
+    orders = int(funnel_only.funnel.data["orders"].sum())
+    assert s.startswith("Scope: orders and revenue per paid channel as funnel.csv records them;")
+    assert f"the {orders:,} orders the funnel counts" in s
+    first, last = funnel_only.data_period
+    assert s.endswith(f"{pd.Timestamp(first):%Y-%m-%d} to {pd.Timestamp(last):%Y-%m-%d}.")
+    p = N.scope(paths_only)
+    t = paths_only.paths.path_table
+    assert "conversions and their value in the journeys" in p and f"{int(t['conversions'].sum() + t['nulls'].sum()):,} journeys" in p
+    assert "funnel" not in p

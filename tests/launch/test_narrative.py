@@ -328,3 +328,12 @@ def test_every_sentence_is_finite_and_formatted(make):
             body = " ".join(text) if isinstance(text, list) else text
             assert "nan" not in body.lower().split() and "None" not in body, name
             assert np.all([t.value for t in narrative.tiles(r)])
+
+
+def test_scope_line_says_adopters_not_revenue_whose_and_the_period(make):
+    own = make(source="own")
+    s = narrative.scope(own)
+    first, last = own.history.data_period
+    assert s == f"Scope: new adopters per {own.history.frequency} (subscribers, not revenue); the service's own new adopters; {first} to {last}."
+    prior = narrative.scope(make(source="prior"))
+    assert "priors" in prior and prior.endswith("no dated data.")

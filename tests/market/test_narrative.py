@@ -341,3 +341,13 @@ def test_glossary_and_thresholds(base):
     assert "90%" in terms["Prediction interval"]
     rules = n.thresholds()
     assert rules["Strong seasonal swing"] == "seasonal strength ≥ 0.60" and rules["Highly concentrated"] == "HHI above 2,500"
+
+
+def test_scope_line_names_the_revenue_the_brands_and_the_period(base, short):
+    from playbook import fmt
+
+    s = n.scope(base)
+    assert s.startswith("Scope: revenue as the market panel records it (monthly periods), every brand's sales, our brand Us;")
+    assert f"{fmt.plural(len(base.brands), 'brand')} in {fmt.plural(len(base.regions), 'region')}" in s
+    assert s.endswith(f"; {base.first_period:%Y-%m-%d} to {base.last_period:%Y-%m-%d}.")
+    assert n.scope(short).endswith(f"to {short.last_period:%Y-%m-%d}.") and short.last_period != base.last_period

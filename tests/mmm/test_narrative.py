@@ -288,3 +288,10 @@ def test_a_plan_moving_budget_between_tied_channels_says_so():
     tied = result(roas={"tv": 2.0, "search": 1.95}, sds={"tv": 0.3, "search": 0.3})
     assert "tv and search cannot be told apart by ROAS (same tier)" in N.plan_sentence(tied)
     assert "cannot be told apart" not in N.plan_sentence(result())
+
+
+def test_scope_line_names_the_kpi_the_channels_and_the_weeks():
+    r = result()
+    s = N.scope(r)
+    assert s.startswith(f"Scope: {r.kpi} per week, the KPI column as the data record it, explained by {len(r.channels)} media channels;")
+    assert f"{r.first_week:%Y-%m-%d} to {r.last_week:%Y-%m-%d}." in s and s.endswith(f"{len(r.inp.frame)} weeks modelled.")

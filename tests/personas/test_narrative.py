@@ -497,3 +497,10 @@ def test_brief_risk_one_time_buyers_of_unknown_status():
     nobody = no_at_risk(bg)
     assert f"{len(one):,} one-time buyers of unknown status under BG/NBD" in narrative.brief_risks(nobody)
     assert "one-time" in narrative.brief(nobody)[0]["risk"]
+
+
+def test_scope_line_names_every_order_the_customers_and_the_period(r):
+    s = narrative.scope(r)
+    assert s.startswith("Scope: order revenue as the order book records it, every order (first and repeat);")
+    assert f"; {r.customers:,} customers with {r.orders:,} orders; " in s
+    assert s.endswith(f"{r.first_date:%Y-%m-%d} to {r.end:%Y-%m-%d}.")
