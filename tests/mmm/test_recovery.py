@@ -86,3 +86,29 @@ def test_health_and_budget_plans(demo_fit):
     assert (pt.loc[losing, "change"] <= 1e-6 * pt.loc[losing, "current"]).all(), pt
     assert pt["lower_bound"].sum() - 1e-6 <= profit.total_weekly_budget <= pt["upper_bound"].sum() + 1e-6
     assert np.isfinite(profit.expected_profit_mean) and profit.expected_profit_hdi_low <= profit.expected_profit_mean
+
+
+@pytest.mark.slow
+def test_marginal_roas_now_and_profit_plan_direction_side_with_the_recorded_truth(demo_fit):
+    """Where the posterior is decisive (P(marginal ROAS × margin > 1) above 0.9 or below 0.1), the playbook's marginal
+    ROAS at current spend and its profit plan's direction per channel agree with the truth's (same weeks, bounds, margin)."""
+    from playbook.demo.mmm import marginal_roas_now, profit_plan_now
+
+    inp, model, truth, planner, mroas_now = demo_fit
+    weeks, margin = planner.weeks, 1.0
+    s = M.channel_summary(model, inp, interval=0.9, margin=margin, mroas_current=mroas_now).set_index("channel")
+    true_now = marginal_roas_now(truth, inp.spend, weeks=weeks)
+    true_plan = profit_plan_now(truth, inp.spend, weeks=weeks, margin=margin, bounds=0.3)
+    losing = s.index[s["prob_marginal_profitable"] < budget.NO_RAISE_BELOW].tolist()
+    profit = M.optimize_profit(model, inp, budget_weeks=weeks, margin=margin, planner=planner, no_raise=losing, grid=5)
+    pt = profit.table.set_index("channel")
+    decisive = [ch for ch in inp.channels if not 0.1 <= s.loc[ch, "prob_marginal_profitable"] <= 0.9]
+    assert len(decisive) >= 3, s["prob_marginal_profitable"]
+    for ch in decisive:
+        pays = s.loc[ch, "prob_marginal_profitable"] > 0.9
+        assert (true_now[ch] * margin > 1) == pays, (ch, true_now[ch], s.loc[ch, "prob_marginal_profitable"])
+        true_up = true_plan[ch] > pt.loc[ch, "current"]
+        if pt.loc[ch, "change"] > 0.01 * pt.loc[ch, "current"]:
+            assert true_up, (ch, pt.loc[ch].to_dict(), true_plan[ch])
+        if pt.loc[ch, "change"] < -0.01 * pt.loc[ch, "current"]:
+            assert not true_up, (ch, pt.loc[ch].to_dict(), true_plan[ch])
