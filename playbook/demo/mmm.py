@@ -39,6 +39,11 @@ CHANNEL_TRUTH: dict[str, dict[str, float]] = {
 }
 DEFAULT_CHANNEL = {"alpha": 0.3, "lam": 2.0, "roas": 1.0}
 MARGINAL_STEP = 0.01  # marginal ROAS: response to a 1 % spend increase, as PyMC-Marketing measures it
+#: The playbook's default budget plan (``playbook.mmm``'s run defaults): the weeks it covers, the ± fraction of current
+#: weekly spend each channel may move, and the contribution margin. The truth's plan is stated on the same terms.
+BUDGET_WEEKS = 13
+BUDGET_BOUNDS = 0.3
+DEFAULT_MARGIN = 1.0
 
 
 def geometric_adstock(x: np.ndarray, alpha: float, l_max: int = L_MAX, normalize: bool = True) -> np.ndarray:
@@ -136,6 +141,13 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
         channel_truth[ch]["saturation_beta"] = channel_truth[ch]["beta_currency"] / target_scale
 
     lift = _lift_tests(world, spend, channel_truth, rng)
+    partial = {"channels": channel_truth}
+    now = marginal_roas_now(partial, spend, weeks=BUDGET_WEEKS)
+    plan = profit_plan_now(partial, spend, weeks=BUDGET_WEEKS, margin=DEFAULT_MARGIN, bounds=BUDGET_BOUNDS)
+    for ch in world.channels:
+        channel_truth[ch]["mroas_now"] = now[ch]
+        channel_truth[ch]["current_weekly"] = float(spend[ch].to_numpy()[-BUDGET_WEEKS:].mean())
+        channel_truth[ch]["profit_optimal_weekly"] = plan[ch]
     truth = {
         "kpi": "revenue",
         "l_max": L_MAX,
@@ -151,6 +163,8 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
         "controls": {"price_index": price_effect, "competitor_promo": promo_effect, "holiday": holiday_effect},
         "channels": channel_truth,
         "lift_tests": lift.to_dict(orient="records"),
+        "budget": {"weeks": BUDGET_WEEKS, "bounds": BUDGET_BOUNDS, "margin": DEFAULT_MARGIN,
+                   "profit_optimal_weekly": plan, "current_weekly_total": float(sum(channel_truth[c]["current_weekly"] for c in world.channels))},
     }
     return {"mmm.csv": frame, "lift_tests.csv": lift}, truth
 
@@ -198,4 +212,38 @@ def marginal_roas_now(truth: dict, spend: pd.DataFrame, weeks: int = 13, step: f
         base = channel_response(np.concatenate([x, np.full(weeks, current)]), *args, tail=L_MAX)[len(x):]
         up = channel_response(np.concatenate([x, np.full(weeks, current * (1 + step))]), *args, tail=L_MAX)[len(x):]
         out[ch] = float((up.sum() - base.sum()) / (step * current * weeks))
+    return out
+
+
+def future_response(tr: dict, spend: np.ndarray, weekly: float, weeks: int) -> float:
+    """True KPI contribution of one channel over ``weeks`` weeks after the data plus the carry-over tail, when it spends
+    ``weekly`` every week after the history ``spend`` (what the history alone still contributes is included)."""
+    x = np.asarray(spend, dtype=float)
+    args = (tr["adstock_alpha"], tr["saturation_lam"], tr["channel_scale"], tr["beta_currency"])
+    return float(channel_response(np.concatenate([x, np.full(weeks, float(weekly))]), *args, tail=L_MAX)[len(x):].sum())
+
+
+def profit_plan_now(truth: dict, spend: pd.DataFrame, weeks: int = BUDGET_WEEKS, margin: float = DEFAULT_MARGIN,
+                    bounds: float = BUDGET_BOUNDS) -> dict[str, float]:
+    """True profit-optimal weekly spend per channel for the ``weeks`` after the data: the weekly spend within
+    ``current × (1 ± bounds)`` (current = mean of the last ``weeks`` weeks, the playbook's bounds) maximising
+    ``margin × extra contribution (carry-over included) − extra spend``. Channels do not interact, so the plan is
+    each channel's own one-dimensional optimum; the total is free, as in the playbook's profit plan."""
+    from scipy.optimize import minimize_scalar
+
+    out = {}
+    for ch, tr in truth["channels"].items():
+        x = spend[ch].to_numpy(dtype=float)
+        current = float(x[-weeks:].mean())
+        lo, hi = max(0.0, current * (1 - bounds)), current * (1 + bounds)
+        if not hi > lo:
+            out[ch] = current
+            continue
+
+        def loss(s, tr=tr, x=x):
+            return -(margin * future_response(tr, x, s, weeks) - s * weeks)
+
+        res = minimize_scalar(loss, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6 * hi})
+        best = min([(loss(lo), lo), (loss(hi), hi), (float(res.fun), float(res.x))])[1]
+        out[ch] = float(best)
     return out

@@ -78,7 +78,8 @@ def _value(v):
 
 
 def _plan_entries(plan: BudgetPlan) -> dict:
-    return {r["channel"]: {"current": float(r["current"]), "optimal": float(r["optimal"]), "at_bound": bool(r.get("at_bound", False))}
+    return {r["channel"]: {"current": float(r["current"]), "optimal": float(r["optimal"]), "at_bound": bool(r.get("at_bound", False)),
+                           "limited_by": plan.limited_by(r["channel"])}
             for _, r in plan.table.iterrows()}
 
 
@@ -103,10 +104,11 @@ def results_payload(summary: pd.DataFrame, health: HealthCard, plan: BudgetPlan 
     if recommended:
         optimizer.update(_plan_entries(plan))
         optimizer.update({"weeks": plan.weeks, "start": plan.start.strftime("%Y-%m-%d"), "total_weekly_budget": plan.total_weekly_budget,
-                          **plan.gain_dict(), "held_out": plan.held_out, "limited_by_bounds": plan.limited_by_bounds})
+                          **plan.gain_dict(), "held_out": plan.held_out, "limited_by_bounds": plan.limited_by_bounds,
+                          "tier_held": list(plan.tier_held or [])})
     else:
         for ch in summary["channel"]:
-            optimizer[ch] = {"current": float(current[ch]) if ch in current else None, "optimal": None, "at_bound": None}
+            optimizer[ch] = {"current": float(current[ch]) if ch in current else None, "optimal": None, "at_bound": None, "limited_by": None}
         optimizer.update({"expected_uplift_mean": None, "expected_uplift_hdi_low": None, "expected_uplift_hdi_high": None})
     if recommended and profit_plan is not None:
         optimizer_profit.update(_plan_entries(profit_plan))
@@ -115,10 +117,11 @@ def results_payload(summary: pd.DataFrame, health: HealthCard, plan: BudgetPlan 
             "expected_profit_mean": profit_plan.expected_profit_mean, "expected_profit_hdi_low": profit_plan.expected_profit_hdi_low,
             "expected_profit_hdi_high": profit_plan.expected_profit_hdi_high, "prob_profit_positive": profit_plan.prob_profit_positive,
             **profit_plan.gain_dict(), "held_out": profit_plan.held_out, "limited_by_bounds": profit_plan.limited_by_bounds,
+            "tier_held": list(profit_plan.tier_held or []),
         })
     else:
         for ch in summary["channel"]:
-            optimizer_profit[ch] = {"current": float(current[ch]) if ch in current else None, "optimal": None, "at_bound": None}
+            optimizer_profit[ch] = {"current": float(current[ch]) if ch in current else None, "optimal": None, "at_bound": None, "limited_by": None}
         optimizer_profit.update({"total_weekly_budget": None, "expected_profit_mean": None, "expected_profit_hdi_low": None, "expected_profit_hdi_high": None})
     if extended is not None:
         diagnostics["extended"] = extended
@@ -294,13 +297,14 @@ def analyze(
     calibration = calibration_comparison(summary_before, summary) if lifts is not None else None
     share = media_share(decompose.contribution_draws(fitted), float(inp.y.sum()), interval)
     fixed = list(checks.confounded)
+    tiers = summary.set_index("channel")["tier"].to_dict()
     plan = profit_plan = None
     if card.passed:
         plan = optimize_budget(fitted, inp, budget_weeks, total_budget or None, budget_bounds, interval=interval, margin=margin,
-                               planner=planner, fixed=fixed)
+                               planner=planner, fixed=fixed, tiers=tiers)
         losing = summary.loc[summary["prob_marginal_profitable"] < budget.NO_RAISE_BELOW, "channel"].tolist()
         profit_plan = optimize_profit(fitted, inp, budget_weeks, budget_bounds, margin, interval=interval, planner=planner, fixed=fixed,
-                                      no_raise=losing)
+                                      no_raise=losing, tiers=tiers)
     decomp = decomposition(fitted, inp)
     return MMMResult(
         inp, checks, spec, settings, extension, summary, summary_before, calibration, lifts, lift_source, holdout, card,

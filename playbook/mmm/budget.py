@@ -46,6 +46,7 @@ class BudgetPlan:
     expected_profit_hdi_high: float = float("nan")
     prob_profit_positive: float = float("nan")
     held_out: bool = False
+    tier_held: list = None  # channels held at current spend by the tier rule (see ``allocate_by_tiers``)
 
     @property
     def limited_by_bounds(self) -> list[str]:
@@ -59,6 +60,13 @@ class BudgetPlan:
         t = self.table
         moved = t[t["change"].abs() > AT_BOUND_TOL * t["current"].abs().clip(lower=1e-9)]
         return bool(len(moved)) and bool(moved["at_bound"].all())
+
+    def limited_by(self, channel: str) -> str | None:
+        """What set a channel's recommended spend when not the response curve: "tier" (the tier rule held it),
+        "bound" (it sits on an allowed bound), or None."""
+        if channel in (self.tier_held or []):
+            return "tier"
+        return "bound" if channel in self.limited_by_bounds else None
 
     def gain_dict(self) -> dict:
         return {"expected_uplift_mean": self.expected_uplift_mean, "expected_uplift_hdi_low": self.expected_uplift_hdi_low,
@@ -180,7 +188,43 @@ class Planner:
         return pd.DataFrame(out)
 
 
-def _plan(planner: Planner, current: pd.Series, optimal: pd.Series, bounds, total: float, margin: float, converged: bool, interval: float) -> BudgetPlan:
+def _opposite_tiers(optimal: pd.Series, current: pd.Series, tiers: dict, held: set) -> list[str]:
+    """Channels of every tier in which the plan raises one member and cuts another (moves beyond ``AT_BOUND_TOL``)."""
+    out = []
+    groups: dict = {}
+    for ch, t in tiers.items():
+        if ch in optimal.index and ch not in held and t is not None and np.isfinite(t):
+            groups.setdefault(int(t), []).append(ch)
+    for members in groups.values():
+        change = [(float(optimal[c]) - float(current[c])) / max(abs(float(current[c])), 1e-9) for c in members]
+        if len(members) > 1 and max(change) > AT_BOUND_TOL and min(change) < -AT_BOUND_TOL:
+            out += members
+    return out
+
+
+def allocate_by_tiers(planner: Planner, total: float, bounds: dict, current: pd.Series, tiers: dict | None) -> tuple[pd.Series, bool, list[str], float]:
+    """``planner.allocate`` under the tier rule: the evidence does not tell apart channels that share a ROAS tier,
+    so the plan does not move budget between them. When the allocation raises one member of a tier and cuts
+    another, the whole tier is held at current spend and the rest re-allocated (repeated until no tier is split;
+    the total is clipped to what the remaining bounds allow). Returns (optimal, converged, held channels, total)."""
+    bounds = dict(bounds)
+    optimal, ok = planner.allocate(total, bounds)
+    held: list[str] = []
+    while tiers:
+        split = _opposite_tiers(optimal, current, tiers, set(held))
+        if not split:
+            break
+        for ch in split:
+            bounds[ch] = (float(current[ch]), float(current[ch]))
+        held += split
+        lo_sum, hi_sum = sum(b[0] for b in bounds.values()), sum(b[1] for b in bounds.values())
+        total = float(min(max(total, lo_sum), hi_sum))
+        optimal, ok = planner.allocate(total, bounds)
+    return optimal, ok, held, total
+
+
+def _plan(planner: Planner, current: pd.Series, optimal: pd.Series, bounds, total: float, margin: float, converged: bool, interval: float,
+          tier_held: list[str] | None = None) -> BudgetPlan:
     resp_current = planner.response(current)
     resp_optimal = planner.response(optimal)
     gain = resp_optimal - resp_current
@@ -200,7 +244,8 @@ def _plan(planner: Planner, current: pd.Series, optimal: pd.Series, bounds, tota
     table["change_pct"] = np.where(table["current"] > 0, table["change"] / table["current"].where(table["current"] > 0), np.nan)
     table["at_bound"] = at_bound(optimal, bounds, current).reindex(planner.inp.channels).to_numpy()
     return BudgetPlan(planner.weeks, planner.start, float(total), table, float(gain.mean()), lo, hi, float((gain > 0).mean()),
-                      float(resp_current.mean()), converged, float(profit.mean()), plo, phi, float((profit > 0).mean()), planner.held_out)
+                      float(resp_current.mean()), converged, float(profit.mean()), plo, phi, float((profit > 0).mean()), planner.held_out,
+                      list(tier_held or []))
 
 
 def optimize_budget(
@@ -214,13 +259,15 @@ def optimize_budget(
     margin: float = 1.0,
     planner: Planner | None = None,
     fixed: list[str] | None = None,
+    tiers: dict[str, float] | None = None,
 ) -> BudgetPlan:
     """The same-total plan: the weekly spend per channel for the ``budget_weeks`` after the data, and its uplift.
 
     Current plan = each channel's mean weekly spend over the last ``budget_weeks`` weeks. ``total_budget``
     is the weekly total to allocate (default: the current total). ``budget_bounds`` is a fraction (±30 % of
     each channel's current spend) or explicit ``{channel: (low, high)}`` weekly amounts. Channels in
-    ``fixed`` stay at current spend. The plan maximises mean media response on half the draws; the uplift
+    ``fixed`` stay at current spend. With ``tiers`` ({channel: ROAS tier}) the tier rule of ``allocate_by_tiers``
+    applies: no budget moves between channels of one tier. The plan maximises mean media response on half the draws; the uplift
     (and profit = margin × uplift − extra spend) is its per-draw difference from the current plan on the other half.
     """
     planner = planner or Planner(mmm, inp, budget_weeks, max_draws)
@@ -233,8 +280,10 @@ def optimize_budget(
     hi_sum = sum(b[1] for b in bounds.values())
     if not lo_sum - 1e-6 <= total <= hi_sum + 1e-6:
         raise ValueError(f"total_budget {total:,.0f} per week is outside what the bounds allow ({lo_sum:,.0f} to {hi_sum:,.0f})")
-    optimal, ok = planner.allocate(total, bounds)
-    return _plan(planner, current, optimal, bounds, total, margin, ok, interval)
+    optimal, ok, held, _ = allocate_by_tiers(planner, total, bounds, current, tiers)
+    for ch in held:
+        bounds[ch] = (float(current[ch]), float(current[ch]))
+    return _plan(planner, current, optimal, bounds, total, margin, ok, interval, held)
 
 
 def optimize_profit(
@@ -249,6 +298,7 @@ def optimize_profit(
     grid: int = PROFIT_GRID,
     fixed: list[str] | None = None,
     no_raise: list[str] | None = None,
+    tiers: dict[str, float] | None = None,
 ) -> BudgetPlan:
     """The profit-optimal plan: the weekly total (and its split) maximising margin × extra KPI − extra spend.
 
@@ -256,7 +306,7 @@ def optimize_profit(
     current total among them) around the inner same-total allocation, each scored on the choosing draws;
     the chosen plan's profit is then evaluated on the held-out draws. It may cut the total. Channels in
     ``fixed`` stay at current spend; channels in ``no_raise`` (the next unit more likely loses money than
-    not) may fall but not rise.
+    not) may fall but not rise. With ``tiers`` each inner allocation follows the tier rule (``allocate_by_tiers``).
     """
     planner = planner or Planner(mmm, inp, budget_weeks, max_draws)
     current = current_weekly_spend(inp, budget_weeks)
@@ -271,9 +321,11 @@ def optimize_profit(
     base = planner.response(current, "choose").mean()
     best = None
     for total in totals:
-        optimal, ok = planner.allocate(total, bounds)
+        optimal, ok, held, total = allocate_by_tiers(planner, total, bounds, current, tiers)
         score = margin * (planner.response(optimal, "choose").mean() - base) - (total - float(current.sum())) * planner.weeks
         if best is None or score > best[0]:
-            best = (score, total, optimal, ok)
-    _, total, optimal, ok = best
-    return _plan(planner, current, optimal, bounds, total, margin, ok, interval)
+            best = (score, total, optimal, ok, held)
+    _, total, optimal, ok, held = best
+    for ch in held:
+        bounds[ch] = (float(current[ch]), float(current[ch]))
+    return _plan(planner, current, optimal, bounds, total, margin, ok, interval, held)

@@ -464,6 +464,7 @@ def plan_sentence(r: MMMResult) -> str:
         text += f" {fmt.join(lim)} {'sits' if len(lim) == 1 else 'sit'} on the allowed bound: there the bound, not the curve, sets the spend."
     if r.fixed_channels:
         text += f" {fmt.join(r.fixed_channels)} stay at current spend: their spend follows the baseline terms, so the data cannot support moving them."
+    text += tier_rule_sentence(p)
     t = p.table.sort_values("change", ascending=False)
     up, down = t.iloc[0]["channel"], t.iloc[-1]["channel"]
     tiers = r.summary.set_index("channel")["tier"]
@@ -500,7 +501,16 @@ def profit_plan_sentence(r: MMMResult) -> str:
         text += f" {fmt.join(capped)} may not rise: the next unit there more likely loses money than not."
     if q.all_moved_at_bounds:
         text += " Every channel it moves sits on its bound: the bounds, not the curves, limit it."
-    return text
+    return text + tier_rule_sentence(q)
+
+
+def tier_rule_sentence(p: budget.BudgetPlan) -> str:
+    """The tier rule, when it held channels: channels of one ROAS tier are not told apart, so no budget moves between them."""
+    held = list(p.tier_held or [])
+    if not held:
+        return ""
+    return (f" {fmt.join(held)} {'stays' if len(held) == 1 else 'stay'} at current spend by the tier rule: they share a ROAS tier, so the "
+            "evidence does not tell their returns apart, and a plan that raised one and cut another would move budget on the curves' means alone.")
 
 
 def plan_table(r: MMMResult, plan: budget.BudgetPlan) -> pd.DataFrame:
@@ -582,6 +592,8 @@ def assumptions(r: MMMResult) -> pd.DataFrame:
         ("on a bound", f"within {fmt.pct(budget.AT_BOUND_TOL, 0)} of the allowed range from a bound"),
         ("automatic extension", f"×{model.EXTENSION_FACTOR} draws and warm-up, at most {model.MAX_EXTENSIONS} time(s), when R-hat, ESS or divergences miss"),
         ("profit plan may not raise", f"a channel whose P(next unit pays) is below {fmt.prob(budget.NO_RAISE_BELOW)}"),
+        ("same tier, no shift", f"a plan that raises one channel of a ROAS tier and cuts another (each by more than {fmt.pct(budget.AT_BOUND_TOL, 0)}) "
+                               "holds that tier at current spend"),
         ("gain called positive", f"P(gain > 0) ≥ {fmt.prob(GAIN_SURE)}"),
     ]
     return pd.DataFrame(rows, columns=["rule", "value"])

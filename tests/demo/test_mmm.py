@@ -101,3 +101,72 @@ def test_write_csv_size_and_scale(tmp_path, made):
     # the world's seed drives the data: another seed, other revenue
     other, _ = demo_mmm.make(World(seed=8))
     assert not np.allclose(other["mmm.csv"]["revenue"], files["mmm.csv"]["revenue"])
+
+
+def test_truth_records_marginal_roas_now_and_the_profit_optimal_plan(made):
+    files, truth = made
+    spend = files["mmm.csv"].filter(like="spend_").rename(columns=lambda c: c.removeprefix("spend_"))
+    weeks, frac, margin = truth["budget"]["weeks"], truth["budget"]["bounds"], truth["budget"]["margin"]
+    assert (weeks, frac, margin) == (13, 0.3, 1.0)  # the playbook's run defaults
+    now = demo_mmm.marginal_roas_now(truth, spend, weeks=weeks)
+    plan = demo_mmm.profit_plan_now(truth, spend, weeks=weeks, margin=margin, bounds=frac)
+    for ch, v in truth["channels"].items():
+        assert v["mroas_now"] == pytest.approx(now[ch], rel=1e-3)
+        assert v["current_weekly"] == pytest.approx(spend[ch].tail(weeks).mean(), rel=1e-6)
+        assert v["profit_optimal_weekly"] == pytest.approx(plan[ch], rel=1e-3) == truth["budget"]["profit_optimal_weekly"][ch]
+        lo, hi = v["current_weekly"] * (1 - frac), v["current_weekly"] * (1 + frac)
+        assert lo - 1e-6 <= v["profit_optimal_weekly"] <= hi + 1e-6
+        # direction: raise where the next unit pays (marginal ROAS × margin > 1), cut where it does not
+        if v["mroas_now"] * margin > 1.05:
+            assert v["profit_optimal_weekly"] > v["current_weekly"], ch
+        if v["mroas_now"] * margin < 0.95:
+            assert v["profit_optimal_weekly"] < v["current_weekly"], ch
+    moved = [ch for ch, v in truth["channels"].items() if abs(v["profit_optimal_weekly"] / v["current_weekly"] - 1) > 0.05]
+    assert len(moved) >= 4  # the truth's plan is not "keep everything"
+
+
+def _one_channel(alpha, lam=2.0, scale=100.0, beta=1000.0):
+    return {"channels": {"a": {"adstock_alpha": alpha, "saturation_lam": lam, "channel_scale": scale, "beta_currency": beta}}}
+
+
+def test_marginal_roas_now_matches_the_derivative_of_the_curve_without_carry_over():
+    # alpha = 0: weekly response beta·tanh(lam·s / (2·scale)), derivative beta·lam / (2·scale) / cosh²(lam·s / (2·scale))
+    truth = _one_channel(0.0)
+    spend = pd.DataFrame({"a": np.full(30, 60.0)})
+    z = 2.0 * 60.0 / (2 * 100.0)
+    exact = 1000.0 * 2.0 / (2 * 100.0) / np.cosh(z) ** 2
+    assert demo_mmm.marginal_roas_now(truth, spend, weeks=13, step=1e-5)["a"] == pytest.approx(exact, rel=1e-4)
+    # with carry-over the weeks after the window add to it (the steady in-window level is unchanged by normalisation),
+    # at most the l_max tail weeks' worth
+    steady = demo_mmm.marginal_roas_now(_one_channel(0.5), spend, weeks=13, step=1e-5)["a"]
+    assert exact * 1.01 < steady < exact * (1 + demo_mmm.L_MAX / 13)
+
+
+def test_the_true_profit_plan_sits_where_the_next_unit_breaks_even():
+    # wide bounds: the optimum is inside them, where margin × d(response over the window)/d(weekly spend) = weeks
+    truth = _one_channel(0.3, beta=250.0)
+    spend = pd.DataFrame({"a": np.full(40, 60.0)})
+    weeks, margin = 13, 0.8
+    s = demo_mmm.profit_plan_now(truth, spend, weeks=weeks, margin=margin, bounds=0.99)["a"]
+    assert 0.6 < s < 119.4
+    tr = truth["channels"]["a"]
+    h = 1e-3 * s
+    slope = (demo_mmm.future_response(tr, spend["a"], s + h, weeks) - demo_mmm.future_response(tr, spend["a"], s - h, weeks)) / (2 * h)
+    assert margin * slope / weeks == pytest.approx(1.0, rel=1e-3)
+    # closed form without carry-over: beta·lam/(2·scale)/cosh²(lam·s/(2·scale)) = 1 / margin
+    s0 = demo_mmm.profit_plan_now(_one_channel(0.0, beta=250.0), spend, weeks=weeks, margin=margin, bounds=0.99)["a"]
+    exact = 2 * 100.0 / 2.0 * np.arccosh(np.sqrt(250.0 * 2.0 / (2 * 100.0) * margin))
+    assert s0 == pytest.approx(exact, rel=1e-4)
+    # tight bounds: the plan stops at the bound on the side the break-even lies
+    tight = demo_mmm.profit_plan_now(truth, spend, weeks=weeks, margin=margin, bounds=0.05)["a"]
+    assert tight == pytest.approx(60.0 * (1.05 if s > 60 else 0.95), rel=1e-4)
+
+
+def test_the_bundled_truth_records_the_plan_truth(made):
+    from pathlib import Path
+
+    _, truth = made
+    bundled = json.loads((Path(__file__).resolve().parents[2] / "data" / "demo" / "truth.json").read_text())["mmm"]
+    assert bundled["budget"]["profit_optimal_weekly"] == pytest.approx(truth["budget"]["profit_optimal_weekly"])
+    for ch, v in truth["channels"].items():
+        assert bundled["channels"][ch]["mroas_now"] == pytest.approx(v["mroas_now"])

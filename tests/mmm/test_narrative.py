@@ -295,3 +295,25 @@ def test_scope_line_names_the_kpi_the_channels_and_the_weeks():
     s = N.scope(r)
     assert s.startswith(f"Scope: {r.kpi} per week, the KPI column as the data record it, explained by {len(r.channels)} media channels;")
     assert f"{r.first_week:%Y-%m-%d} to {r.last_week:%Y-%m-%d}." in s and s.endswith(f"{len(r.inp.frame)} weeks modelled.")
+
+
+def test_the_tier_rule_is_stated_when_it_holds_channels():
+    r = result(roas={"tv": 2.0, "search": 1.95}, sds={"tv": 0.3, "search": 0.3})
+    assert N.tier_rule_sentence(r.plan) == ""
+    held = replace(r, plan=replace(r.plan, tier_held=["tv", "search"]), profit_plan=replace(r.profit_plan, tier_held=["tv"]))
+    assert ("tv and search stay at current spend by the tier rule: they share a ROAS tier, so the evidence does not tell their "
+            "returns apart") in N.plan_sentence(held)
+    assert "tv stays at current spend by the tier rule" in N.profit_plan_sentence(held)
+    assert "by the tier rule" not in N.plan_sentence(r) and "by the tier rule" not in N.profit_plan_sentence(r)
+    rules = N.assumptions(r).set_index("rule")["value"]
+    assert rules["same tier, no shift"].startswith("a plan that raises one channel of a ROAS tier and cuts another (each by more than 1%)")
+
+
+def test_the_results_record_the_tier_rule_per_channel():
+    from playbook import mmm as M
+
+    r = result()
+    held = replace(r, plan=replace(r.plan, tier_held=["tv"]))
+    out = M.results_payload(held.summary, held.health, held.plan, held.current_weekly, held.profit_plan)
+    assert out["optimizer"]["tier_held"] == ["tv"] and out["optimizer"]["tv"]["limited_by"] == "tier"
+    assert out["optimizer_profit"]["tier_held"] == [] and out["optimizer_profit"]["tv"]["limited_by"] in (None, "bound")

@@ -1,6 +1,7 @@
 """Recovery of the demo truth by the calibrated default model (slow: MCMC with 2 chains × 500 draws)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from playbook import mcmc
@@ -81,8 +82,42 @@ def test_health_and_budget_plans(demo_fit):
     # the profit plan at a 50 % margin never raises a channel whose next unit more likely loses money than not
     s50 = M.channel_summary(model, inp, margin=0.5, mroas_current=mroas_now).set_index("channel")
     losing = s50.index[s50["prob_marginal_profitable"] < budget.NO_RAISE_BELOW].tolist()
-    profit = M.optimize_profit(model, inp, budget_weeks=8, margin=0.5, planner=planner, no_raise=losing, grid=5)
+    tiers = s50["tier"].to_dict()  # the run's tier rule too, as the report applies it
+    profit = M.optimize_profit(model, inp, budget_weeks=8, margin=0.5, planner=planner, no_raise=losing, grid=5, tiers=tiers)
     pt = profit.table.set_index("channel")
     assert (pt.loc[losing, "change"] <= 1e-6 * pt.loc[losing, "current"]).all(), pt
+    # no tier is split: no plan raises one channel of a tier and cuts another
+    for q in (profit, M.optimize_budget(model, inp, budget_weeks=8, planner=planner, tiers=tiers)):
+        t = q.table.set_index("channel").assign(tier=pd.Series(tiers))
+        rel = t["change"] / t["current"]
+        for _, g in t.assign(rel=rel).dropna(subset=["tier"]).groupby("tier"):
+            assert not (g["rel"].max() > budget.AT_BOUND_TOL and g["rel"].min() < -budget.AT_BOUND_TOL), g
     assert pt["lower_bound"].sum() - 1e-6 <= profit.total_weekly_budget <= pt["upper_bound"].sum() + 1e-6
     assert np.isfinite(profit.expected_profit_mean) and profit.expected_profit_hdi_low <= profit.expected_profit_mean
+
+
+@pytest.mark.slow
+def test_marginal_roas_now_and_profit_plan_direction_side_with_the_recorded_truth(demo_fit):
+    """Where the posterior is decisive (P(marginal ROAS × margin > 1) above 0.9 or below 0.1), the playbook's marginal
+    ROAS at current spend and its profit plan's direction per channel agree with the truth's (same weeks, bounds, margin)."""
+    from playbook.demo.mmm import marginal_roas_now, profit_plan_now
+
+    inp, model, truth, planner, mroas_now = demo_fit
+    weeks, margin = planner.weeks, 1.0
+    s = M.channel_summary(model, inp, interval=0.9, margin=margin, mroas_current=mroas_now).set_index("channel")
+    true_now = marginal_roas_now(truth, inp.spend, weeks=weeks)
+    true_plan = profit_plan_now(truth, inp.spend, weeks=weeks, margin=margin, bounds=0.3)
+    losing = s.index[s["prob_marginal_profitable"] < budget.NO_RAISE_BELOW].tolist()
+    profit = M.optimize_profit(model, inp, budget_weeks=weeks, margin=margin, planner=planner, no_raise=losing, grid=5,
+                               tiers=s["tier"].to_dict())
+    pt = profit.table.set_index("channel")
+    decisive = [ch for ch in inp.channels if not 0.1 <= s.loc[ch, "prob_marginal_profitable"] <= 0.9]
+    assert len(decisive) >= 3, s["prob_marginal_profitable"]
+    for ch in decisive:
+        pays = s.loc[ch, "prob_marginal_profitable"] > 0.9
+        assert (true_now[ch] * margin > 1) == pays, (ch, true_now[ch], s.loc[ch, "prob_marginal_profitable"])
+        true_up = true_plan[ch] > pt.loc[ch, "current"]
+        if pt.loc[ch, "change"] > 0.01 * pt.loc[ch, "current"]:
+            assert true_up, (ch, pt.loc[ch].to_dict(), true_plan[ch])
+        if pt.loc[ch, "change"] < -0.01 * pt.loc[ch, "current"]:
+            assert not true_up, (ch, pt.loc[ch].to_dict(), true_plan[ch])

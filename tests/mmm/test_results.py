@@ -19,7 +19,7 @@ def test_results_payload_has_the_public_keys():
     out = M.results_payload(s, health, p)
     for ch in "abc":
         assert set(out["channels"][ch]) >= {"spend", "contribution_mean", "contribution_share", "roas_mean", "roas_hdi_low", "roas_hdi_high", "mroas_mean"}
-        assert set(out["optimizer"][ch]) == {"current", "optimal", "at_bound"}
+        assert set(out["optimizer"][ch]) == {"current", "optimal", "at_bound", "limited_by"}
     assert set(out["diagnostics"]) >= {"rhat_max", "ess_bulk_min", "divergences", "holdout_mape", "passed"}
     assert {"expected_uplift_mean", "expected_uplift_hdi_low", "expected_uplift_hdi_high"} <= set(out["optimizer"])
     assert out["optimizer"]["a"]["optimal"] == 13.0 and out["optimizer"]["recommended"]
@@ -27,7 +27,7 @@ def test_results_payload_has_the_public_keys():
     # failing the card withholds the recommendation
     failed = M.assess_health(1.2, 900, 0, 0.95, chains=2)
     withheld = M.results_payload(s, failed, p, pd.Series({"a": 10.0, "b": 10.0, "c": 10.0}))
-    assert withheld["optimizer"]["a"] == {"current": 10.0, "optimal": None, "at_bound": None}
+    assert withheld["optimizer"]["a"] == {"current": 10.0, "optimal": None, "at_bound": None, "limited_by": None}
     assert withheld["optimizer"]["expected_uplift_mean"] is None and not withheld["optimizer"]["recommended"]
     assert withheld["optimizer_profit"]["expected_profit_mean"] is None
 
