@@ -265,6 +265,9 @@ def analyze(
     times (0: once a day of the experiment, 14 without assignment times).
     """
     source = "experiment" if experiment is not None else "experiment_summary"
+    if experiment is not None and not isinstance(experiment["variant"].dtype, pd.CategoricalDtype):
+        # coded once: every per-arm group-by and mask below would otherwise re-hash millions of strings
+        experiment = experiment.assign(variant=experiment["variant"].astype(str).astype("category"))
     counts = checks.arm_counts(experiment, summary)
     names = checks.order_variants(counts["variant"], control)
     counts = counts.set_index("variant").loc[names].reset_index()

@@ -37,7 +37,7 @@ def arm_counts(experiment: pd.DataFrame | None = None, summary: pd.DataFrame | N
                 "units": grouped.size(),
                 "conversions": grouped["converted"].sum(),
                 "revenue_sum": grouped["revenue"].sum(),
-                "revenue_sum_sq": grouped["revenue"].apply(lambda r: float((r**2).sum())),
+                "revenue_sum_sq": (experiment["revenue"] ** 2).groupby(experiment["variant"], sort=True).sum(),
             }
         ).reset_index()
     else:
@@ -54,6 +54,8 @@ def arm_counts(experiment: pd.DataFrame | None = None, summary: pd.DataFrame | N
 
 def order_variants(variants: Sequence[str], control: str) -> list[str]:
     """The variant names with ``control`` first, the others sorted; raises if control is absent."""
+    if isinstance(variants, (pd.Series, pd.Index, np.ndarray)):
+        variants = pd.unique(pd.Series(variants, copy=False))  # a unit-level column: its few distinct values, first
     names = sorted(dict.fromkeys(str(v) for v in variants))
     if control not in names:
         raise ValueError(f"control variant {control!r} not found; the data has variants {names}")
@@ -196,10 +198,16 @@ def segment_balance(experiment: pd.DataFrame, column: str, alpha: float = SRM_AL
     differs between arms (p < ``alpha``) has likely changed after assignment (e.g. recorded at checkout),
     and a breakdown by it would compare unlike groups.
     """
-    table = pd.crosstab(experiment[column].astype(str), experiment["variant"])
+    # The crosstab by integer codes and one bincount (pd.crosstab is slow at millions of units); missing levels are dropped as it does.
+    level, _ = pd.factorize(experiment[column].astype(str))
+    arm, _ = pd.factorize(experiment["variant"])
+    ok = (level >= 0) & (arm >= 0)
+    n_level, n_arm = int(level.max(initial=-1)) + 1, int(arm.max(initial=-1)) + 1
+    table = np.bincount(level[ok] * n_arm + arm[ok], minlength=n_level * n_arm).reshape(n_level, n_arm)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     if table.shape[0] < 2 or table.shape[1] < 2:
         return 1.0
-    return float(stats.chi2_contingency(table.to_numpy())[1])
+    return float(stats.chi2_contingency(table)[1])
 
 
 def refused_segments(experiment: pd.DataFrame, columns: Sequence[str], alpha: float = SRM_ALPHA) -> dict[str, float]:

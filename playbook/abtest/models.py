@@ -36,6 +36,45 @@ def _flat_draws(idata, name: str, names: list[str], dim: str = "variant") -> dic
     return {v: np.asarray(da.sel({dim: v})).ravel() for v in names}
 
 
+def revenue_model(experiment: pd.DataFrame, control: str, per_unit: bool = False):
+    """The PyMC hurdle model of :func:`fit_revenue_model` (a ``pm.Model``).
+
+    The log-normal spend likelihood enters through each arm's sufficient statistics (spenders
+    n, Σ log r, Σ (log r)²): Σ_i log N(log r_i | mu, sigma) = −n log sigma − n/2 log 2π −
+    (Σ (log r)² − 2 mu Σ log r + n mu²) / (2 sigma²), the same posterior as one Normal term per
+    spender (``per_unit=True``, kept to check that) at a cost that does not grow with the units.
+    """
+    import pymc as pm
+
+    names = order_variants(experiment["variant"], control)
+    variant = experiment["variant"].astype(str)
+    positive = experiment["revenue"] > 0
+    if variant[positive].nunique() < len(names):
+        raise ValueError("every variant needs at least one unit with revenue > 0 for the revenue model")
+    units = variant.value_counts().reindex(names).to_numpy()
+    log_rev = np.log(experiment.loc[positive, "revenue"].to_numpy(float))
+    spend_arm = variant[positive]
+    spenders = spend_arm.value_counts().reindex(names).to_numpy()
+    with pm.Model(coords={"variant": names}) as model:
+        q = pm.Beta("spend_prob", 1.0, 1.0, dims="variant")
+        pm.Binomial("spenders", n=units, p=q, observed=spenders)
+        mu = pm.Normal("log_spend_mu", float(np.median(log_rev)), 1.0, dims="variant")
+        sigma = pm.HalfNormal("log_spend_sigma", 1.0, dims="variant")
+        if per_unit:
+            idx = pd.Categorical(spend_arm, categories=names).codes
+            pm.Normal("log_spend", mu[idx], sigma[idx], observed=log_rev)
+        else:
+            by_arm = pd.Series(log_rev).groupby(pd.Categorical(spend_arm.to_numpy(), categories=names), observed=False)
+            s1 = by_arm.sum().to_numpy(float)
+            s2 = (pd.Series(log_rev) ** 2).groupby(pd.Categorical(spend_arm.to_numpy(), categories=names), observed=False).sum().to_numpy(float)
+            n = spenders.astype(float)
+            pm.Potential("log_spend", pm.math.sum(-n * pm.math.log(sigma) - 0.5 * n * np.log(2 * np.pi)
+                                                  - (s2 - 2.0 * mu * s1 + n * mu**2) / (2.0 * sigma**2)))
+        spend = pm.Deterministic("spend_per_buyer", pm.math.exp(mu + sigma**2 / 2), dims="variant")
+        pm.Deterministic("revenue_per_unit", q * spend, dims="variant")
+    return model
+
+
 def fit_revenue_model(
     experiment: pd.DataFrame,
     control: str,
@@ -45,26 +84,11 @@ def fit_revenue_model(
 
     Per variant: spenders ~ Binomial(units, q) with q ~ Beta(1, 1) (q = P(revenue > 0)), and
     log(revenue) of spenders ~ Normal(mu, sigma) with mu ~ Normal(log median spend, 1),
-    sigma ~ HalfNormal(1). Revenue per unit = q · exp(mu + sigma² / 2), the hurdle-LogNormal mean.
+    sigma ~ HalfNormal(1), through its sufficient statistics (:func:`revenue_model`).
+    Revenue per unit = q · exp(mu + sigma² / 2), the hurdle-LogNormal mean.
     """
-    import pymc as pm
-
     names = order_variants(experiment["variant"], control)
-    positive = experiment[experiment["revenue"] > 0]
-    if positive["variant"].nunique() < len(names):
-        raise ValueError("every variant needs at least one unit with revenue > 0 for the revenue model")
-    units = experiment.groupby("variant").size().reindex(names).to_numpy()
-    spenders = positive.groupby("variant").size().reindex(names).to_numpy()
-    idx = pd.Categorical(positive["variant"], categories=names).codes
-    log_rev = np.log(positive["revenue"].to_numpy(float))
-    with pm.Model(coords={"variant": names}) as model:
-        q = pm.Beta("spend_prob", 1.0, 1.0, dims="variant")
-        pm.Binomial("spenders", n=units, p=q, observed=spenders)
-        mu = pm.Normal("log_spend_mu", float(np.median(log_rev)), 1.0, dims="variant")
-        sigma = pm.HalfNormal("log_spend_sigma", 1.0, dims="variant")
-        pm.Normal("log_spend", mu[idx], sigma[idx], observed=log_rev)
-        spend = pm.Deterministic("spend_per_buyer", pm.math.exp(mu + sigma**2 / 2), dims="variant")
-        pm.Deterministic("revenue_per_unit", q * spend, dims="variant")
+    model = revenue_model(experiment, control)
     idata = mcmc.sample(model, settings, label="A/B revenue model", target_accept=0.8)
     del model
     diag = mcmc.diagnostics(idata, ["spend_prob", "log_spend_mu", "log_spend_sigma"])

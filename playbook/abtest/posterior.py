@@ -79,6 +79,35 @@ def _beta_pdf(x: np.ndarray, a: float, b: float) -> np.ndarray:
     return np.exp(special.xlogy(a - 1.0, x) + special.xlog1py(b - 1.0, -x) - special.betaln(a, b))
 
 
+#: Counts from which :func:`_beta_cdf` interpolates the Beta CDF instead of evaluating it pointwise (min(α, β)).
+_INTERP_MIN_COUNT = 1000
+_INTERP_KNOTS = 20_001
+_INTERP_TAIL = 1e-20
+
+
+def _beta_cdf(a: float, b: float, y: np.ndarray) -> np.ndarray:
+    """The Beta(a, b) CDF at ``y`` (any shape), as ``special.betainc`` but fast for large arrays and large counts.
+
+    Pointwise ``betainc`` costs microseconds per value once α and β are in the thousands (a
+    10-million-unit test). There, and for arrays of more than 50,000 values, the CDF is a cubic
+    Hermite spline through 20,001 equally spaced knots between the 1e-20 and 1 − 1e-20 quantiles,
+    with the exact CDF and density at each knot (0 and 1 outside): error below 1e-12 (tested against
+    ``betainc``).
+    """
+    y = np.asarray(y, float)
+    if min(a, b) < _INTERP_MIN_COUNT or y.size <= 50_000:
+        return special.betainc(a, b, y)
+    from scipy.interpolate import CubicHermiteSpline
+
+    lo, hi = float(special.betaincinv(a, b, _INTERP_TAIL)), float(special.betainccinv(a, b, _INTERP_TAIL))
+    knots = np.linspace(lo, hi, _INTERP_KNOTS)
+    spline = CubicHermiteSpline(knots, special.betainc(a, b, knots), _beta_pdf(knots, a, b))
+    out = spline(np.clip(y, lo, hi))
+    out[y <= lo] = 0.0
+    out[y >= hi] = 1.0
+    return np.clip(out, 0.0, 1.0)
+
+
 def prob_best(alphas: Sequence[float], betas: Sequence[float]) -> np.ndarray:
     """P(each arm has the highest rate among all arms), exact by 1-D integration; sums to 1.
 
@@ -153,7 +182,8 @@ def uplift_hdi(alpha_k: float, beta_k: float, alpha_c: float, beta_c: float, pro
     P(θ_k/θ_c − 1 ≤ r) = ∫ f_c(x) F_k((1 + r) x) dx (or F_k(x + d) for the difference),
     evaluated by quadrature on a fine grid of ``grid_size`` points (uniform in log(1 + r) for
     the relative uplift); quantiles come from that
-    CDF and the narrowest interval of mass ``prob`` is found by 1-D minimisation.
+    CDF and the narrowest interval of mass ``prob`` is found by 1-D minimisation. With counts in
+    the thousands, arm k's CDF is interpolated (:func:`_beta_cdf`, error below 1e-12).
     """
     q = np.array([1e-10, 1 - 1e-10])
     k_lo, k_hi = special.betaincinv(alpha_k, beta_k, q)
@@ -163,11 +193,11 @@ def uplift_hdi(alpha_k: float, beta_k: float, alpha_c: float, beta_c: float, pro
         grid = np.expm1(np.linspace(math.log(max(k_lo, 1e-300) / c_hi), math.log(k_hi / max(c_lo, 1e-300)), grid_size))
         ratio = (alpha_k / (alpha_k + beta_k)) / (alpha_c / (alpha_c + beta_c))
         x, w = _nodes([alpha_c, alpha_k], [beta_c, beta_k], [1.0, ratio])
-        cdf = (special.betainc(alpha_k, beta_k, np.clip(np.outer(1.0 + grid, x), 0.0, 1.0)) * _beta_pdf(x, alpha_c, beta_c)) @ w
+        cdf = (_beta_cdf(alpha_k, beta_k, np.clip(np.outer(1.0 + grid, x), 0.0, 1.0)) * _beta_pdf(x, alpha_c, beta_c)) @ w
     else:
         grid = np.linspace(k_lo - c_hi, k_hi - c_lo, grid_size)
         x, w = _nodes([alpha_c], [beta_c])
-        cdf = (special.betainc(alpha_k, beta_k, np.clip(grid[:, None] + x[None, :], 0.0, 1.0)) * _beta_pdf(x, alpha_c, beta_c)) @ w
+        cdf = (_beta_cdf(alpha_k, beta_k, np.clip(grid[:, None] + x[None, :], 0.0, 1.0)) * _beta_pdf(x, alpha_c, beta_c)) @ w
     cdf = np.maximum.accumulate(np.clip(cdf, 0.0, 1.0))
     keep = np.concatenate([[True], np.diff(cdf) > 0])
     cdf, grid = cdf[keep], grid[keep]
@@ -341,10 +371,17 @@ def posterior_over_time(
     uses ``n_draws`` seeded draws per day. Needs ``assigned_at``.
     """
     names = order_variants(experiment["variant"], control)
-    day = experiment["assigned_at"].dt.normalize()
-    daily = experiment.assign(day=day).pivot_table(index="day", columns="variant", values="converted", aggfunc=["size", "sum"], fill_value=0)
-    units = daily["size"].reindex(columns=names, fill_value=0).cumsum()
-    convs = daily["sum"].reindex(columns=names, fill_value=0).cumsum()
+    # Units and conversions per (day, variant) by one bincount over integer codes (a pivot table is slow at millions of units).
+    day_codes, days = pd.factorize(experiment["assigned_at"].dt.normalize(), sort=True)
+    var_codes, var_names = pd.factorize(experiment["variant"], sort=False)
+    var_pos = np.array([names.index(str(v)) for v in var_names], dtype=np.int64)
+    cell = day_codes.astype(np.int64) * len(names) + var_pos[var_codes]
+    shape = (len(days), len(names))
+    unit_counts = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape)
+    conv_counts = np.bincount(cell, weights=experiment["converted"].to_numpy(float), minlength=shape[0] * shape[1]).reshape(shape)
+    index = pd.DatetimeIndex(days, name="day")
+    units = pd.DataFrame(unit_counts, index=index, columns=names).cumsum()
+    convs = pd.DataFrame(np.round(conv_counts).astype(np.int64), index=index, columns=names).cumsum()
     rng = np.random.default_rng(seed)
     rows = []
     for d in units.index:

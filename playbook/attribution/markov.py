@@ -7,6 +7,7 @@ allocated globally as ChannelAttribution does: ``credit_c = total × RE_c / Σ R
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,64 @@ def transition_counts(paths: pd.DataFrame, self_loops: bool = False) -> pd.DataF
     )
 
 
+@dataclass
+class ChainCounts:
+    """Weighted first-order transition counts as arrays; state 0 is ``(start)``, state ``i`` is ``channels[i - 1]``."""
+
+    channels: list[str]
+    transitions: np.ndarray  # (K + 1) × (K + 1): journeys from state i to state j
+    conversions: np.ndarray  # K: conversions whose last touch was the channel
+    nulls: np.ndarray  # K + 1: non-converting journeys ending in the state
+    value: np.ndarray  # K: value of those conversions
+
+
+def chain_counts(paths: pd.DataFrame, self_loops: bool = False) -> ChainCounts:
+    """The counts of :func:`transition_counts` as arrays, vectorised over the flattened paths.
+
+    Channel names are coded once (``pd.factorize``) over all touches; each touch is a transition
+    from the previous touch of its path (or ``(start)``) counted with the path's journeys
+    (``conversions + nulls``) by one ``np.bincount`` on ``from × (K + 1) + to``. Paths without
+    journeys or touches are left out, as are repeated consecutive touches unless ``self_loops``.
+    """
+    path_col = paths["path"].tolist()
+    conv = paths["conversions"].to_numpy(float)
+    nulls = paths["nulls"].to_numpy(float)
+    value = paths["value"].to_numpy(float)
+    weight = conv + nulls
+    lengths = np.fromiter(map(len, path_col), dtype=np.int64, count=len(path_col))
+    flat = np.fromiter(chain.from_iterable(path_col), dtype=object, count=int(lengths.sum()))
+    codes, uniques = pd.factorize(flat, sort=False)
+    channels = sorted(uniques)  # every channel of the table, as channels_of lists them
+    k = len(channels)
+    size = k + 1
+    rank = {c: i for i, c in enumerate(channels)}
+    codes = np.array([rank[u] for u in uniques], dtype=np.int64)[codes] if k else codes.astype(np.int64)
+    row = np.repeat(np.arange(len(path_col)), lengths)
+    keep = (weight > 0)[row]
+    if not self_loops:
+        keep[1:] &= ~((codes[1:] == codes[:-1]) & (row[1:] == row[:-1]))
+    codes, row = codes[keep], row[keep]
+    new_path = np.ones(len(row), dtype=bool)
+    new_path[1:] = row[1:] != row[:-1]
+    prev = np.empty_like(codes)
+    prev[0:1] = -1
+    prev[1:] = codes[:-1]
+    frm = np.where(new_path, 0, prev + 1)
+    w = weight[row]
+    transitions = np.bincount(frm * size + codes + 1, weights=w, minlength=size * size).reshape(size, size)
+    last = np.ones(len(row), dtype=bool)
+    last[:-1] = new_path[1:]
+    end_code, end_row = codes[last], row[last]
+    c_end, n_end, v_end = conv[end_row], nulls[end_row], value[end_row]
+    converted = c_end > 0
+    conversions = np.bincount(end_code[converted], weights=c_end[converted], minlength=k)
+    conv_value = np.bincount(end_code[converted], weights=v_end[converted], minlength=k)
+    nulled = n_end > 0
+    null_counts = np.zeros(size)
+    null_counts[1:] = np.bincount(end_code[nulled], weights=n_end[nulled], minlength=k)
+    return ChainCounts(channels, transitions, conversions, null_counts, conv_value)
+
+
 def markov_attribution(paths: pd.DataFrame, self_loops: bool = False) -> MarkovResult:
     """Removal effects (fraction of conversions lost without the channel) and credited conversions and value.
 
@@ -72,52 +131,35 @@ def markov_attribution(paths: pd.DataFrame, self_loops: bool = False) -> MarkovR
     ChannelAttribution's simulation. Self-transitions (``c → c``) do not change absorption
     probabilities and are dropped unless ``self_loops=True``.
     """
-    counts = transition_counts(paths, self_loops=self_loops)
-    if counts.empty:
+    cc = chain_counts(paths, self_loops=self_loops)
+    if cc.transitions.sum() == 0:
         raise ValueError("no journeys with at least one touch: nothing to attribute")
-    channels = channels_of(paths)
-    idx = {s: i for i, s in enumerate([START, *channels])}
-    n = len(idx)
+    channels = cc.channels
     k = len(channels)
-    Q = np.zeros((n, n))
+    n = k + 1
+    Q = cc.transitions.copy()
     R_conv_by_last = np.zeros((n, k))  # conversions, split by the channel they came from
-    R_null = np.zeros(n)
-    conv_value = np.zeros(k)
-    for r in counts.itertuples(index=False):
-        i = idx[r.from_state]
-        if r.to_state == CONVERSION:
-            R_conv_by_last[i, idx[r.from_state] - 1] += r.journeys
-            conv_value[idx[r.from_state] - 1] += r.value
-        elif r.to_state == NULL:
-            R_null[i] += r.journeys
-        else:
-            Q[i, idx[r.to_state]] += r.journeys
+    R_conv_by_last[np.arange(1, n), np.arange(k)] = cc.conversions
+    R_null = cc.nulls.copy()
     out_total = Q.sum(axis=1) + R_conv_by_last.sum(axis=1) + R_null
     out_total[out_total == 0] = 1.0
     Q /= out_total[:, None]
     R_conv_by_last /= out_total[:, None]
     R_null /= out_total
-    conv_counts = np.array([counts.loc[(counts.from_state == c) & (counts.to_state == CONVERSION), "journeys"].sum() for c in channels])
-    mean_value = np.divide(conv_value, conv_counts, out=np.zeros(k), where=conv_counts > 0)
+    mean_value = np.divide(cc.value, cc.conversions, out=np.zeros(k), where=cc.conversions > 0)
 
-    def solve(removed: int | None) -> tuple[float, float]:
-        q = Q.copy()
-        r_conv = R_conv_by_last.copy()
-        if removed is not None:
-            j = removed + 1
-            q[:, j] = 0.0  # into the removed channel → (null)
-            q[j, :] = 0.0  # the removed state is unreachable; make it absorb harmlessly
-            r_conv[j, :] = 0.0
-        B = absorption_probabilities(q, r_conv)
-        start = B[idx[START]]
-        return float(start.sum()), float(start @ mean_value)
-
-    p_conv, e_value = solve(None)
-    re, re_value = np.zeros(k), np.zeros(k)
-    for j in range(k):
-        p_j, v_j = solve(j)
-        re[j] = 1.0 - p_j / p_conv if p_conv > 0 else 0.0
-        re_value[j] = 1.0 - v_j / e_value if e_value > 0 else 0.0
+    # The full chain and, stacked behind it, the chain with each channel removed: one batched solve.
+    q = np.broadcast_to(Q, (k + 1, n, n)).copy()
+    r_conv = np.broadcast_to(R_conv_by_last, (k + 1, n, k)).copy()
+    for j in range(1, n):
+        q[j, :, j] = 0.0  # into the removed channel → (null)
+        q[j, j, :] = 0.0  # the removed state is unreachable; make it absorb harmlessly
+        r_conv[j, j, :] = 0.0
+    start = np.linalg.solve(np.eye(n) - q, r_conv)[:, 0, :]  # from (start), per chain
+    p_all, v_all = start.sum(axis=1), start @ mean_value
+    p_conv, e_value = float(p_all[0]), float(v_all[0])
+    re = 1.0 - p_all[1:] / p_conv if p_conv > 0 else np.zeros(k)
+    re_value = 1.0 - v_all[1:] / e_value if e_value > 0 else np.zeros(k)
     total_conv = float(paths["conversions"].sum())
     total_value = float(paths["value"].sum())
     table = pd.DataFrame(

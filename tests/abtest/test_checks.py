@@ -72,3 +72,16 @@ def test_a_segment_whose_mix_differs_between_arms_is_refused():
     refused = checks.refused_segments(frame, ["device", "checkout_step", "missing"])
     assert list(refused) == ["checkout_step"] and refused["checkout_step"] < 1e-6
     assert checks.segment_balance(frame, "device") > 0.001
+
+
+def test_segment_balance_equals_the_chi_square_of_the_crosstab():
+    import numpy as np
+    from scipy import stats
+
+    rng = np.random.default_rng(4)
+    n = 5000
+    exp = pd.DataFrame({"variant": rng.choice(["A", "B", "C"], n), "device": rng.choice(["d", "m", "t"], n, p=[0.5, 0.4, 0.1])})
+    exp.loc[exp["variant"] == "C", "device"] = rng.choice(["d", "m", "t"], (exp["variant"] == "C").sum(), p=[0.3, 0.6, 0.1])
+    want = stats.chi2_contingency(pd.crosstab(exp["device"], exp["variant"]).to_numpy())[1]
+    assert checks.segment_balance(exp, "device") == pytest.approx(want, rel=1e-12)
+    assert checks.segment_balance(exp, "device") < 1e-3

@@ -126,3 +126,29 @@ def test_summarize_draws_hand_case():
     assert t.loc["B", "prob_beats_control"] == pytest.approx(0.5)
     assert t.loc["B", "uplift_mean"] == pytest.approx(np.mean([1.0, -0.5, 2 / 3, 0.0]))
 
+
+
+@pytest.mark.parametrize("a, b", [(1_500.0, 24_000.0), (147_434.0, 2_352_117.0), (40_000.0, 9_000_000.0)])
+def test_interpolated_beta_cdf_matches_betainc_for_large_counts(a, b):
+    lo, hi = special.betaincinv(a, b, 1e-14), special.betainccinv(a, b, 1e-14)
+    y = np.random.default_rng(1).uniform(lo - (hi - lo), hi + (hi - lo), 60_000)
+    np.testing.assert_allclose(posterior._beta_cdf(a, b, y), special.betainc(a, b, y), rtol=0, atol=1e-12)
+
+
+def test_posterior_over_time_counts_match_a_pivot_table():
+    from .factory import experiment
+
+    exp = experiment(units=3000, days=10, seed=2)
+    got = posterior.posterior_over_time(exp, "A", n_draws=2000)
+    daily = exp.assign(day=exp["assigned_at"].dt.normalize()).pivot_table(index="day", columns="variant", values="converted",
+                                                                         aggfunc="size", fill_value=0).cumsum()
+    want = daily.sum(axis=1)
+    assert got.groupby("date")["units"].first().to_numpy().tolist() == want.to_numpy().tolist()
+    conv = exp.assign(day=exp["assigned_at"].dt.normalize()).pivot_table(index="day", columns="variant", values="converted",
+                                                                        aggfunc="sum", fill_value=0).cumsum()
+    last = got[got["date"] == got["date"].max()].set_index("variant")
+    a, b = posterior.beta_posterior(conv.iloc[-1].to_numpy(), daily.iloc[-1].to_numpy())
+    cols = list(daily.columns)
+    for v in last.index:
+        i = cols.index(v)
+        assert last.loc[v, "prob_beats_control"] == pytest.approx(posterior.prob_ratio_above(a[i], b[i], a[0], b[0], 0.0), abs=1e-12)

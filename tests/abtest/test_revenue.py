@@ -39,3 +39,25 @@ def test_normal_mean_draws_from_sums_match_unit_level():
     for v in ("A", "B"):
         assert d1[v].mean() == pytest.approx(d2[v].mean(), rel=1e-9) and d1[v].std() == pytest.approx(d2[v].std(), rel=1e-6)
 
+
+
+def test_revenue_model_on_sufficient_statistics_has_the_per_unit_posterior():
+    from playbook.abtest import models
+
+    from .factory import experiment
+
+    exp = experiment(units=600, seed=3)
+    assert (exp["revenue"] > 0).sum() > 20
+    fast, slow = models.revenue_model(exp, "A"), models.revenue_model(exp, "A", per_unit=True)
+    logp_fast, logp_slow = fast.compile_logp(), slow.compile_logp()
+    rng = np.random.default_rng(0)
+    k = exp["variant"].nunique()
+    diffs = []
+    for _ in range(5):  # same log posterior at random parameter values (same constant: the Gaussian normaliser is included)
+        point = {"spend_prob_logodds__": rng.normal(-2, 0.5, k), "log_spend_mu": rng.normal(4, 0.5, k),
+                 "log_spend_sigma_log__": rng.normal(-0.5, 0.3, k)}
+        diffs.append(float(logp_fast(point)) - float(logp_slow(point)))
+    assert np.allclose(diffs, 0.0, atol=1e-8), diffs
+    # and the two differ from a model with the wrong statistics
+    wrong = exp.assign(revenue=exp["revenue"] * 1.5)
+    assert abs(float(models.revenue_model(wrong, "A").compile_logp()(point)) - float(logp_slow(point))) > 1.0

@@ -113,3 +113,59 @@ def test_order_choice_prefers_second_order_when_history_matters_and_first_when_n
     choice = M.choose_order(memoryless, max_order=3, seed=0)
     assert choice.order == 1 and list(choice.scores["order"]) == [1, 2, 3]
     assert set(choice.as_dict()) == {"order", "rule", "scores"} and "one standard error" in choice.rule
+
+
+def _reference_counts(paths: pd.DataFrame, self_loops: bool):
+    """Straightforward per-path loop: the dict counts of transition_counts, as arrays over (start) + sorted channels."""
+    counts = M.transition_counts(paths, self_loops=self_loops)
+    channels = J.channels_of(paths)
+    idx = {s: i for i, s in enumerate([J.START, *channels])}
+    n = len(idx)
+    Q, conv, value, null = np.zeros((n, n)), np.zeros(len(channels)), np.zeros(len(channels)), np.zeros(n)
+    for r in counts.itertuples(index=False):
+        if r.to_state == J.CONVERSION:
+            conv[idx[r.from_state] - 1] += r.journeys
+            value[idx[r.from_state] - 1] += r.value
+        elif r.to_state == J.NULL:
+            null[idx[r.from_state]] += r.journeys
+        else:
+            Q[idx[r.from_state], idx[r.to_state]] += r.journeys
+    return channels, Q, conv, value, null
+
+
+@pytest.mark.parametrize("self_loops", [False, True])
+def test_vectorised_chain_counts_match_a_per_path_loop_on_random_paths(self_loops):
+    rng = np.random.default_rng(11)
+    names = ["tv", "search", "email", "social", "display", "a b"]
+    rows = []
+    for i in range(400):
+        length = 1 if i % 5 == 0 else int(rng.integers(1, 9))  # one-touch paths, and repeats of a channel in a row
+        path = [names[j] for j in rng.integers(0, len(names), length)]
+        if i % 7 == 0 and length > 1:
+            path[1] = path[0]
+        conv = int(rng.integers(0, 3))
+        nulls = 0 if i % 11 == 0 else int(rng.integers(0, 4))  # includes rows with no journeys at all
+        rows.append((" > ".join(path), conv, round(float(conv * rng.lognormal(3, 0.5)), 2), nulls))
+    paths = paths_frame(rows)
+    assert any(len(p) == 1 for p in paths["path"]) and any(a == b for p in paths["path"] for a, b in zip(p, p[1:]))
+    assert ((paths["conversions"] + paths["nulls"]) == 0).any()
+    cc = M.chain_counts(paths, self_loops=self_loops)
+    channels, Q, conv, value, null = _reference_counts(paths, self_loops)
+    assert cc.channels == channels == J.channels_of(paths)
+    np.testing.assert_allclose(cc.transitions, Q, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(cc.conversions, conv, rtol=1e-12)
+    np.testing.assert_allclose(cc.value, value, rtol=1e-12)
+    np.testing.assert_allclose(cc.nulls, null, rtol=1e-12)
+    if self_loops:
+        assert np.trace(cc.transitions) > 0
+    else:
+        assert np.trace(cc.transitions) == 0
+
+
+def test_parse_paths_splits_and_strips_like_str_split():
+    raw = pd.DataFrame({"path": ["a > b>c", "  x ", "tv >tv> search", "é >  ü"], "conversions": [1, 0, 1, 2],
+                        "value": [1.0, 0, 3, 4], "nulls": [0, 1, 0, 1]})
+    expect = [tuple(s.strip() for s in p.split(">")) for p in raw["path"]]
+    assert J.parse_paths(raw)["path"].tolist() == expect
+    assert J.parse_paths(raw.astype({"path": object}))["path"].tolist() == expect
+    assert J.parse_paths(pd.DataFrame({"path": [7, "a>b"], "conversions": [1, 1], "value": [1, 1], "nulls": [0, 0]}))["path"].tolist() == [("7",), ("a", "b")]
