@@ -236,6 +236,12 @@ class MMMResult:
         )
 
 
+def half_draws(settings: mcmc.Settings) -> mcmc.Settings:
+    """Settings for the fits that feed a comparison, not the report's numbers (before calibration, holdout): half the
+    draws and warm-up, at least 100 of each per chain."""
+    return settings.with_(draws=max(100, settings.draws // 2), tune=max(100, settings.tune // 2))
+
+
 def analyze(
     frame: pd.DataFrame,
     *,
@@ -271,8 +277,10 @@ def analyze(
     lifts = usable_lift_tests(lift_tests, inp.channels)
 
     # Uncalibrated fit; then, if lift tests exist, the calibrated fit that the report uses (extended if it missed convergence).
+    # The uncalibrated fit only feeds the before/after comparison of ROAS: half the draws, as the holdout fit, and no prior draws.
     if lifts is not None:
-        model_before, _ = fit_converged(inp, spec, settings, None, prior_samples, 0, label="MMM (before calibration)")
+        model_before = fit_model(build_model(inp, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality), inp,
+                                 half_draws(settings), prior_samples=0, label="MMM (before calibration)")
         fitted, extension = fit_converged(inp, spec, settings, lifts, prior_samples, max_extensions, label="MMM")
     else:
         fitted, extension = fit_converged(inp, spec, settings, None, prior_samples, max_extensions, label="MMM")
@@ -281,8 +289,7 @@ def analyze(
     holdout, holdout_left_out = None, []
     if holdout_weeks and holdout_weeks < inp.n_weeks - 26:
         train, test = inp.head_weeks(inp.n_weeks - holdout_weeks), inp.tail_weeks(holdout_weeks)
-        used = extension.settings_after
-        hs = used.with_(draws=max(100, used.draws // 2), tune=max(100, used.tune // 2))
+        hs = half_draws(extension.settings_after)
         holdout_lifts, holdout_left_out = data.lift_tests_before(lifts, test.frame["date"].min())
         model_holdout = fit_model(build_model(train, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality), train, hs,
                                   lift_tests=holdout_lifts, prior_samples=0, label="MMM (holdout)")
