@@ -57,8 +57,6 @@ def unit_days(time_unit: str) -> float:
 #: ``customer_summary`` engines. ``"auto"`` is ``"numpy"`` (one sort of an integer customer-day key, then linear
 #: passes: the fastest at every size measured, 10k to 10M orders) when the order dates are tz-naive datetimes, else ``"pandas"``.
 ENGINES: tuple[str, ...] = ("auto", "numpy", "pandas", "duckdb")
-#: Kept for callers of the former DuckDB switch-over; ``engine="auto"`` no longer uses it.
-DUCKDB_MIN_ROWS = 2_000_000
 
 
 def customer_summary(
@@ -100,21 +98,27 @@ def customer_summary(
     c = per_day.index.get_level_values("c").to_numpy()
     d = per_day.index.get_level_values("d").to_numpy()
     day_revenue = per_day["sum"].to_numpy()
+    end_day = np.datetime64(end.date(), "D").astype(np.int64)
+    return _per_customer(c, d, day_revenue, per_day["size"].to_numpy(), lambda cust: uniques[cust], end_day, days_per_unit)
+
+
+def _per_customer(c, d, day_revenue, day_orders, customer_id, end_day: int, days_per_unit: float) -> pd.DataFrame:
+    """The summary table from customer-day rows sorted by customer code ``c`` then day ``d`` (days since the epoch), with each
+    day's revenue and order count; ``customer_id`` maps customer codes to ids."""
     # rows are sorted by customer then day: each customer's first row is its first purchase day
     starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
     ends = np.r_[starts[1:], len(c)] - 1
     n_days = ends - starts + 1
     first_day, last_day = d[starts], d[ends]
     total = np.add.reduceat(day_revenue, starts)
-    n_orders = np.add.reduceat(per_day["size"].to_numpy(), starts)
+    n_orders = np.add.reduceat(day_orders, starts)
     frequency = n_days - 1
     repeat_revenue = total - day_revenue[starts]
     monetary = np.divide(repeat_revenue, frequency, out=np.zeros_like(repeat_revenue), where=frequency > 0)
-    end_day = np.datetime64(end.date(), "D").astype(np.int64)
     epoch = np.datetime64("1970-01-01", "D")
     return pd.DataFrame(
         {
-            "customer_id": uniques[c[starts]],
+            "customer_id": customer_id(c[starts]),
             "frequency": frequency.astype(np.int64),
             "recency": (last_day - first_day) / days_per_unit,
             "T": (end_day - first_day) / days_per_unit,
@@ -126,7 +130,6 @@ def customer_summary(
             "revenue": total,
         }
     )
-
 
 
 def _customer_summary_sorted(orders, observation_end, time_unit, customer_col, date_col, value_col) -> pd.DataFrame | None:
@@ -172,32 +175,8 @@ def _customer_summary_sorted(orders, observation_end, time_unit, customer_col, d
     day_orders = np.diff(np.r_[day_starts, len(key)])
     day_key = key[day_starts]
     c, d = day_key >> bits, (day_key & ((1 << bits) - 1)) + d0
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    ends = np.r_[starts[1:], len(c)] - 1
-    n_days = ends - starts + 1
-    first_day, last_day = d[starts], d[ends]
-    total = np.add.reduceat(day_revenue, starts)
-    n_orders = np.add.reduceat(day_orders, starts)
-    frequency = n_days - 1
-    repeat_revenue = total - day_revenue[starts]
-    monetary = np.divide(repeat_revenue, frequency, out=np.zeros_like(repeat_revenue), where=frequency > 0)
-    epoch = np.datetime64("1970-01-01", "D")
-    cust = c[starts]
-    customer_id = (cust + base).astype(ids.dtype) if uniques is None else uniques[cust]
-    return pd.DataFrame(
-        {
-            "customer_id": customer_id,
-            "frequency": frequency.astype(np.int64),
-            "recency": (last_day - first_day) / days_per_unit,
-            "T": (end_day - first_day) / days_per_unit,
-            "monetary_value": monetary,
-            "first_purchase": pd.to_datetime(epoch + first_day.astype("timedelta64[D]")),
-            "last_purchase": pd.to_datetime(epoch + last_day.astype("timedelta64[D]")),
-            "purchase_days": n_days.astype(np.int64),
-            "orders": n_orders.astype(np.int64),
-            "revenue": total,
-        }
-    )
+    customer_id = (lambda cust: (cust + base).astype(ids.dtype)) if uniques is None else (lambda cust: uniques[cust])
+    return _per_customer(c, d, day_revenue, day_orders, customer_id, end_day, days_per_unit)
 
 
 def _customer_summary_duckdb(orders, observation_end, time_unit, customer_col, date_col, value_col) -> pd.DataFrame:
