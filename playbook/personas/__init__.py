@@ -295,13 +295,12 @@ def analyze(
             orders.attrs.get("source", "orders"), f"{int(later.sum()):,} order{'s' if later.sum() != 1 else ''} after {end:%Y-%m-%d}",
             "every order falls on or before observation_end", "left out: the analysis describes customers as of observation_end"))
     orders = orders.loc[~later]
-    n_customers = orders["customer_id"].nunique()
+    n_customers, repeat = rules.order_days(orders).counts(end)  # counted as the pre-run rule counts them
     if n_customers < FEW_CUSTOMERS:
         notes.append(DataWarning(
             orders.attrs.get("source", "orders"), f"{n_customers:,} customers",
             f"at least {FEW_CUSTOMERS} customers to form personas and fit the CLV models",
             "analysed as far as they allow: personas are rough groupings and CLV intervals wide"))
-    repeat = int((orders.groupby("customer_id")["order_date"].nunique() > 1).sum())
     refused = rules.refusal(repeat, n_customers, end, orders.attrs.get("source", "orders.csv"))
     if refused:  # the notebook's run is refused before it starts (rules.REPEAT_CUSTOMERS); analyze called directly still refuses
         raise ValueError(refused)
