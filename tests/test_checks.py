@@ -26,12 +26,17 @@ MMM_PARAMS = MINIMAL_PARAMS + (
 AB_PARAMS = MINIMAL_PARAMS + 'control: str = "A"  # control arm\nexpected_split: dict = {}  # designed shares per arm\n'
 
 
-def notebook_with_settings(folder: Path, name: str, params: str, requires: list[str], settings: dict) -> Notebook:
+def notebook_with_meta(folder: Path, name: str, params: str, requires: list[str], key: str, value) -> Notebook:
+    """A one-cell notebook whose ``metadata.playbook[key]`` is ``value`` (its settings or its data rules)."""
     path = make_notebook(folder / f"{name}.ipynb", params, ["x = 1"], requires)
     nb = nbformat.read(path, as_version=4)
-    nb.metadata["playbook"]["settings"] = settings
+    nb.metadata["playbook"][key] = value
     nbformat.write(nb, path)
     return Notebook(path)
+
+
+def notebook_with_settings(folder: Path, name: str, params: str, requires: list[str], settings: dict) -> Notebook:
+    return notebook_with_meta(folder, name, params, requires, "settings", settings)
 
 
 def market_csv(folder: Path, brands=("Acme", "Bolt", "Corex", "Duna"), category: bool = False) -> Path:
@@ -191,11 +196,7 @@ REPEAT_RULE = "playbook.personas.rules:REPEAT_CUSTOMERS"
 
 
 def notebook_with_rules(folder: Path, name: str, params: str, requires: list[str], rules: list) -> Notebook:
-    path = make_notebook(folder / f"{name}.ipynb", params, ["x = 1"], requires)
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata["playbook"]["data_rules"] = rules
-    nbformat.write(nb, path)
-    return Notebook(path)
+    return notebook_with_meta(folder, name, params, requires, "data_rules", rules)
 
 
 def orders_csv(folder: Path, repeat: int, once: int = 30) -> Path:
