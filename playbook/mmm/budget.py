@@ -46,7 +46,7 @@ class BudgetPlan:
     expected_profit_hdi_high: float = float("nan")
     prob_profit_positive: float = float("nan")
     held_out: bool = False
-    tier_held: list = None  # channels held at current spend by the tier rule (see ``allocate_by_tiers``)
+    tier_held: list[str] | None = None  # channels held at current spend by the tier rule (see ``allocate_by_tiers``)
 
     @property
     def limited_by_bounds(self) -> list[str]:
@@ -202,20 +202,23 @@ def _opposite_tiers(optimal: pd.Series, current: pd.Series, tiers: dict, held: s
     return out
 
 
+def _pinned(bounds: dict, current: pd.Series, channels) -> dict:
+    """``bounds`` with each of ``channels`` held at its current spend."""
+    return {**bounds, **{ch: (float(current[ch]), float(current[ch])) for ch in channels}}
+
+
 def allocate_by_tiers(planner: Planner, total: float, bounds: dict, current: pd.Series, tiers: dict | None) -> tuple[pd.Series, bool, list[str], float]:
     """``planner.allocate`` under the tier rule: the evidence does not tell apart channels that share a ROAS tier,
     so the plan does not move budget between them. When the allocation raises one member of a tier and cuts
     another, the whole tier is held at current spend and the rest re-allocated (repeated until no tier is split;
     the total is clipped to what the remaining bounds allow). Returns (optimal, converged, held channels, total)."""
-    bounds = dict(bounds)
     optimal, ok = planner.allocate(total, bounds)
     held: list[str] = []
     while tiers:
         split = _opposite_tiers(optimal, current, tiers, set(held))
         if not split:
             break
-        for ch in split:
-            bounds[ch] = (float(current[ch]), float(current[ch]))
+        bounds = _pinned(bounds, current, split)
         held += split
         lo_sum, hi_sum = sum(b[0] for b in bounds.values()), sum(b[1] for b in bounds.values())
         total = float(min(max(total, lo_sum), hi_sum))
@@ -281,9 +284,7 @@ def optimize_budget(
     if not lo_sum - 1e-6 <= total <= hi_sum + 1e-6:
         raise ValueError(f"total_budget {total:,.0f} per week is outside what the bounds allow ({lo_sum:,.0f} to {hi_sum:,.0f})")
     optimal, ok, held, _ = allocate_by_tiers(planner, total, bounds, current, tiers)
-    for ch in held:
-        bounds[ch] = (float(current[ch]), float(current[ch]))
-    return _plan(planner, current, optimal, bounds, total, margin, ok, interval, held)
+    return _plan(planner, current, optimal, _pinned(bounds, current, held), total, margin, ok, interval, held)
 
 
 def optimize_profit(
@@ -326,6 +327,4 @@ def optimize_profit(
         if best is None or score > best[0]:
             best = (score, total, optimal, ok, held)
     _, total, optimal, ok, held = best
-    for ch in held:
-        bounds[ch] = (float(current[ch]), float(current[ch]))
-    return _plan(planner, current, optimal, bounds, total, margin, ok, interval, held)
+    return _plan(planner, current, optimal, _pinned(bounds, current, held), total, margin, ok, interval, held)
