@@ -31,8 +31,8 @@ test: $(STAMP)  ## run the whole test suite, slow recovery tests included
 test-fast: $(STAMP)  ## run the tests without the slow, sampling-heavy recovery checks
 	$(BIN)/pytest $(PYTEST_ARGS) -m "not slow"
 
-lab: $(STAMP)  ## open the notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP)  ## open the notebooks in JupyterLab (kernels get one BLAS thread, as under the runner)
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} $(BIN)/jupyter lab notebooks/
 
 demo-data: $(STAMP)  ## regenerate the bundled demo data in data/demo (seed 7)
 	$(BIN)/playbook demo-data data/demo --seed 7

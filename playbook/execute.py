@@ -107,11 +107,20 @@ def _progress_hook(job: Job, echo: bool, log_fh):
     return on_cell_complete
 
 
+#: Environment defaults of every kernel the runner starts (a value the caller sets wins).
+#: ``PYTHONHASHSEED``: set and dict orders of strings, and anything derived from them, repeat run to run.
+#: ``OPENBLAS_NUM_THREADS``: the playbook's parallelism is one process or thread per MCMC chain and one
+#: kernel per job; OpenBLAS threads on top of those oversubscribe the cores and spin. The matrices are
+#: small, so one BLAS thread is faster: the market notebook's analysis took 17 s of CPU with one thread
+#: against 54 s with the default two (2-core machine, see benchmarks/RESULTS.md).
+KERNEL_ENV_DEFAULTS = {"PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+
+
 def kernel_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The kernel's environment: the caller's, with a fixed ``PYTHONHASHSEED`` (unless one is set)
-    so that set and dict orders of strings, and anything derived from them, repeat run to run."""
+    """The kernel's environment: the caller's, with :data:`KERNEL_ENV_DEFAULTS` where it sets none."""
     env = dict(os.environ if base is None else base)
-    env.setdefault("PYTHONHASHSEED", "0")
+    for key, value in KERNEL_ENV_DEFAULTS.items():
+        env.setdefault(key, value)
     return env
 
 

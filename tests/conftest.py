@@ -7,9 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
-import pandas as pd
-import pytest
+# One BLAS thread, as the runner gives its kernels (playbook.execute.KERNEL_ENV_DEFAULTS): two test workers on
+# two cores with OpenBLAS threads each oversubscribe the machine. Set before NumPy loads OpenBLAS, and inherited by
+# the processes the tests start (kernels, MCMC chains).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import nbformat  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

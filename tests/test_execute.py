@@ -57,9 +57,10 @@ def test_which_errors_count_as_kernel_start_failures(error, retried):
     assert execute.is_kernel_start_failure(error) is retried
 
 
-def test_kernels_get_a_fixed_hash_seed_unless_one_is_set():
-    assert execute.kernel_environment({"PATH": "/bin"}) == {"PATH": "/bin", "PYTHONHASHSEED": "0"}
+def test_kernels_get_a_fixed_hash_seed_and_one_blas_thread_unless_set():
+    assert execute.kernel_environment({"PATH": "/bin"}) == {"PATH": "/bin", "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
     assert execute.kernel_environment({"PYTHONHASHSEED": "7"})["PYTHONHASHSEED"] == "7"
+    assert execute.kernel_environment({"OPENBLAS_NUM_THREADS": "4"})["OPENBLAS_NUM_THREADS"] == "4"
 
 
 def test_two_runs_with_the_same_inputs_and_seed_give_the_same_results(tmp_path, orders_dir):
