@@ -134,12 +134,17 @@ def test_order_book_is_a_sample_of_the_mmm_revenue(world_files):
 
 
 def test_the_ties_state_their_scope_and_what_does_not_tie(world_files):
-    _, truth = world_files
+    out, truth = world_files
     ties = truth["ties"]
     assert ties["period"] == truth["window"]
     yearly = {f"{prefix}_{year}" for prefix in business.YEARLY.values() for year in (2023, 2024, 2025)}
     assert {r["name"] for r in ties["relations"]} == (set(business.TOLERANCE) - set(business.YEARLY)) | yearly
     assert all(r["why"] and r["left"] and r["right"] for r in ties["relations"]) and ties["not_tied"]
+    # the order book's yearly path does not tie; the reason states its yearly revenue (over the sample fraction)
+    orders = pd.read_csv(out / "orders.csv", parse_dates=["order_date"])
+    by_year = orders.groupby(orders["order_date"].dt.year)["revenue"].sum() / ties["sample_fraction"]
+    book = next(text for text in ties["not_tied"] if text.startswith("the yearly path of the order book"))
+    assert all(f"{y}: ${v / 1e6:.1f}M vs $" in book for y, v in by_year.items()) and "market_vs_mmm_<year>" in book
 
 
 def relations_ratio(truth: dict) -> float:
