@@ -52,7 +52,8 @@ PRICE_NOISE_SD = 0.02
 THREAT_TREND = 0.30
 #: How far (log-odds) the rising threat starts below the smallest other competitor.
 THREAT_START_GAP = 0.6
-#: Our brand: long-run attractiveness relative to the average competitor, and ramp-up time.
+#: Our brand's reference path (it sets the market's size, see make): long-run attractiveness relative to the average
+#: competitor, ramp-up time and launch gap.
 OUR_LONG_RUN_LOGIT = 0.35
 OUR_RAMP_MONTHS = 14.0
 OUR_LAUNCH_GAP = 3.0
