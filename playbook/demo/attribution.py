@@ -45,7 +45,8 @@ from playbook.demo.world import World
 
 #: Funnel rates per channel. cpm: currency per 1,000 impressions; ctr: clicks / impressions;
 #: cvr: signups / clicks; pay_rate: orders / signups before one common factor (``pay_rate_scale`` in the
-#: truth) makes the funnel's orders Nimbus's customers (:mod:`playbook.demo.business`); aov: revenue per order (currency);
+#: truth) makes the funnel's orders Nimbus's customers (:mod:`playbook.demo.business`); aov: revenue per order (currency)
+#: before one common factor (``order_value_scale``) makes the expected revenue per order the order book's first-order value;
 #: drift: total relative change of cvr over the window (creative fatigue or learning).
 FUNNEL_RATES: dict[str, dict[str, float]] = {
     "social": {"cpm": 6.0, "ctr": 0.011, "cvr": 0.10, "pay_rate": 0.30, "aov": 38.0, "drift": -0.25},
@@ -131,11 +132,17 @@ def make_funnel(world: World) -> tuple[pd.DataFrame, dict]:
             anomalies.append({**a, "offset": start})
     # One business: the funnel's orders are the first orders of Nimbus's customers, so the trial-to-paid
     # rates are scaled to make the expected orders (anomalies aside) the customers (playbook.demo.business).
-    base_orders = sum(float((spend[ch].to_numpy() / _rates(ch)["cpm"] * 1000.0 * _rates(ch)["ctr"] * np.take(DOW_CTR, dow)
+    by_channel = {ch: float((spend[ch].to_numpy() / _rates(ch)["cpm"] * 1000.0 * _rates(ch)["ctr"] * np.take(DOW_CTR, dow)
                              * _rates(ch)["cvr"] * (1.0 + _rates(ch)["drift"] * t) * np.take(DOW_CVR, dow)
-                             * _rates(ch)["pay_rate"]).sum()) for ch in world.channels) * np.exp(1.5 * DAY_NOISE_SD**2)
+                             * _rates(ch)["pay_rate"]).sum()) * np.exp(1.5 * DAY_NOISE_SD**2) for ch in world.channels}
+    base_orders = sum(by_channel.values())
     pay_scale = business.pay_rate_scale(world, base_orders)
-    rates = {ch: {**_rates(ch), "pay_rate": _rates(ch)["pay_rate"] * pay_scale} for ch in world.channels}
+    # ... and their order values are first orders too: one factor on the channels' order values makes the expected
+    # revenue per order the order book's mean first-order value (the channels keep their differences).
+    value_scale = business.order_value_scale(world, by_channel, {ch: _rates(ch)["aov"] for ch in world.channels})
+    rates = {ch: {**_rates(ch), "pay_rate": _rates(ch)["pay_rate"] * pay_scale, "aov": _rates(ch)["aov"] * value_scale}
+             for ch in world.channels}
+    expected_value = sum(by_channel[ch] * rates[ch]["aov"] for ch in world.channels) / base_orders
     frames = []
     for ch in world.channels:
         r = rates[ch]
@@ -181,6 +188,8 @@ def make_funnel(world: World) -> tuple[pd.DataFrame, dict]:
         "rates": rates,
         "pay_rate_scale": pay_scale,
         "expected_orders": base_orders * pay_scale,
+        "order_value_scale": value_scale,
+        "expected_order_value": expected_value,
         "dow_ctr": list(DOW_CTR),
         "dow_cvr": list(DOW_CVR),
         "day_noise_sd": DAY_NOISE_SD,

@@ -6,14 +6,20 @@ noise-free revenue of one row is
 
     region market size × seasonal index of the month × brand share × category mix of the brand
 
-* **Region market size** is scaled by one constant so that our brand's noise-free revenue over the
-  months of the media window equals the MMM's revenue (:mod:`playbook.demo.business`), and grows at a constant yearly rate per region:
-  ``size_r × (1 + growth_r) ** (months since start / 12)``; regions differ in size and growth.
+* **Region market size** grows at a constant yearly rate per region:
+  ``size_r × (1 + growth_r) ** (months since start / 12)``; regions differ in size and growth. One constant
+  scales all regions: the one that gives a reference path of our brand (climbing from ``OUR_LAUNCH_GAP`` below
+  its long-run attractiveness with time constant ``OUR_RAMP_MONTHS``) the MMM's revenue over the last 12 months,
+  so our share now is that of a brand established for two years.
 * **Seasonal index**: one fixed multiplicative index per calendar month (mean 1), peaking in
   November–December with a trough in February.
 * **Brand share** per region is a softmax of brand attractiveness. Competitors drift slowly; the
   *rising threat* (the last competitor) gains steadily; our brand has no rows before its launch
-  month (the month of ``world.start``) and climbs towards its long-run attractiveness after it.
+  month (the month of ``world.start``). After it, one business (:mod:`playbook.demo.business`): our
+  attractiveness is the reference path plus a shift per month shared by all regions (so regions keep
+  their differences), solved so that our revenue summed over regions is the MMM's noise-free revenue of
+  that month (:func:`playbook.demo.business.monthly_revenue`). Our yearly revenue is therefore the MMM's,
+  and our share moves with the MMM's revenue against the market's growth.
 * **Category mix** and **price** per brand and category are fixed: units = revenue / price.
 
 Observed revenue multiplies the noise-free value by two mean-one log-normal factors: a demand
@@ -46,7 +52,8 @@ PRICE_NOISE_SD = 0.02
 THREAT_TREND = 0.30
 #: How far (log-odds) the rising threat starts below the smallest other competitor.
 THREAT_START_GAP = 0.6
-#: Our brand: long-run attractiveness relative to the average competitor, and ramp-up time.
+#: Our brand's reference path (it sets the market's size, see make): long-run attractiveness relative to the average
+#: competitor, ramp-up time and launch gap.
 OUR_LONG_RUN_LOGIT = 0.35
 OUR_RAMP_MONTHS = 14.0
 OUR_LAUNCH_GAP = 3.0
@@ -93,8 +100,7 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
     ours = base.mean() + OUR_LONG_RUN_LOGIT - OUR_LAUNCH_GAP * np.exp(-since / OUR_RAMP_MONTHS)
     logits[0] = ours[None, :] + region_effect[0][:, None]
     logits[0][:, t < t_launch] = -np.inf
-    share = np.exp(logits - logits.max(axis=0, keepdims=True))
-    share /= share.sum(axis=0, keepdims=True)  # (brand, region, t)
+    share = _softmax(logits)  # (brand, region, t)
 
     # --- category mix and prices per brand
     mix = rng.dirichlet(np.linspace(6.0, 2.0, n_cat) * 2.0, size=len(brands))  # (brand, category)
@@ -103,13 +109,22 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
     cat_mult = np.array([CATEGORY_PRICE[c] for c in categories])
     price = price_level[:, None] * cat_mult[None, :]  # (brand, category)
 
+    # --- one business (playbook.demo.business): our brand's revenue in each month of the media window is
+    # the MMM's noise-free revenue of that month. The market's size is the one that gives the reference ramp
+    # above the MMM's revenue over the last 12 months (so our share now is that ramp's); then, month by month,
+    # our attractiveness moves by one shift shared by all regions so our revenue is the month's.
+    window = (months >= launch) & (months <= world.end)
+    target = business.monthly_revenue(world)
+    if list(target.index) != list(months[window]):
+        raise RuntimeError("the MMM's calendar months are not the market's months of the media window")
+    ramp_revenue = (share[0] * market).sum(axis=0)
+    market_scale = float(target.iloc[-12:].sum() / ramp_revenue[window][-12:].sum())
+    size, market = size * market_scale, market * market_scale
+    logits[0][:, window] += _our_shift(logits[:, :, window], market[:, window], target.to_numpy())[None, :]
+    share = _softmax(logits)
+
     # --- noise-free revenue and units, (brand, region, t, category)
     expected = share[:, :, :, None] * market[None, :, :, None] * mix[:, None, None, :]
-    # One business: scale the market so our brand's noise-free revenue over the months of the media
-    # window is the MMM's (playbook.demo.business). A constant factor: shares and growth rates stay.
-    window = (months >= launch) & (months <= world.end)
-    market_scale = business.levels(world)["revenue"] / float(expected[0][:, window].sum())
-    size, market, expected = size * market_scale, market * market_scale, expected * market_scale
     expected_units = expected / price[:, None, None, :]
 
     b_idx, r_idx, t_idx, c_idx = (a.ravel() for a in np.meshgrid(
@@ -137,7 +152,37 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
                    market, share, expected, expected_units, price, mix)
     truth["market_scale"] = market_scale
     truth["our_revenue_media_window"] = float(expected[0][:, window].sum())
+    ours_by_month = pd.Series(expected[0].sum(axis=(0, 2)), index=months)[window]
+    truth["our_revenue_by_year"] = {str(y): float(v) for y, v in ours_by_month.groupby(ours_by_month.index.year).sum().items()}
     return {"market.csv": panel}, truth
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Shares over the first axis (brands) of attractiveness ``logits``; ``-inf`` gives a share of 0."""
+    share = np.exp(logits - logits.max(axis=0, keepdims=True))
+    return share / share.sum(axis=0, keepdims=True)
+
+
+def _our_shift(logits: np.ndarray, market: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per month, the shift of our brand's attractiveness (brand 0, all regions) that makes its revenue
+    ``sum_r share_r × market_r`` equal ``target``; ``logits`` is (brand, region, month), ``market`` (region, month).
+
+    Our share in a region is ``1 / (1 + rivals_r × exp(-(ours_r + shift)))``, increasing in the shift, so each
+    month has one root, found by bracketing."""
+    from scipy.optimize import brentq
+
+    ours = logits[0]
+    rivals = np.exp(logits[1:]).sum(axis=0)
+    shifts = np.empty(len(target))
+    for k, goal in enumerate(target):
+        if not 0 < goal < market[:, k].sum():
+            raise ValueError(f"our revenue {goal:.0f} must lie between 0 and the market's {market[:, k].sum():.0f}")
+
+        def gap(d, k=k, goal=goal):
+            return float((market[:, k] / (1.0 + rivals[:, k] * np.exp(-(ours[:, k] + d)))).sum() - goal)
+
+        shifts[k] = brentq(gap, -50.0, 50.0, xtol=1e-12, rtol=1e-14)
+    return shifts
 
 
 def _truth(world, months, regions, brands, categories, threat, t_launch, size, growth, seasonal,

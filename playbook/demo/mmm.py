@@ -77,6 +77,12 @@ def weekly_spend(world: World) -> pd.DataFrame:
 
 def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
     """``({"mmm.csv": ..., "lift_tests.csv": ...}, truth)`` for the demo world."""
+    files, truth, _ = simulate(world)
+    return files, truth
+
+
+def simulate(world: World) -> tuple[dict[str, pd.DataFrame], dict, pd.Series]:
+    """:func:`make`'s files and truth, and the noise-free weekly revenue (indexed by week start) they come from."""
     rng = world.rng("mmm")
     spend = weekly_spend(world)
     dates = spend.index
@@ -166,7 +172,8 @@ def make(world: World) -> tuple[dict[str, pd.DataFrame], dict]:
         "budget": {"weeks": BUDGET_WEEKS, "bounds": BUDGET_BOUNDS, "margin": DEFAULT_MARGIN,
                    "profit_optimal_weekly": plan, "current_weekly_total": float(sum(channel_truth[c]["current_weekly"] for c in world.channels))},
     }
-    return {"mmm.csv": frame, "lift_tests.csv": lift}, truth
+    expected = pd.Series(revenue - noise, index=dates, name="revenue")
+    return {"mmm.csv": frame, "lift_tests.csv": lift}, truth, expected
 
 
 def _lift_tests(world: World, spend: pd.DataFrame, truth: dict, rng: np.random.Generator) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from playbook import io
-from playbook.demo import write_csv
+from playbook.demo import business, write_csv
 from playbook.demo.market import make
 from playbook.demo.world import World
 from playbook.market import analyze, growth, regions, seasonality, shares
@@ -67,7 +67,12 @@ def test_truth_is_json_safe_and_self_consistent(demo):
     assert np.mean(list(truth["seasonal_index"].values())) == pytest.approx(1.0)
     assert truth["seasonal_peak_months"] == ["December", "November"]
     assert truth["rising_threat"] == world.competitors[-1] == truth["biggest_share_gainer_among_competitors"]
-    assert truth["brands"][world.our_brand]["share_change_pp"] > 0
+    # one business: our brand's revenue is the MMM's, month by month, so its YoY growth is the MMM's over the last
+    # 12 months, and its share falls (seed 7) because the MMM's revenue grows more slowly than the market
+    ours = business.monthly_revenue(world)
+    mmm_yoy = ours.iloc[-12:].sum() / ours.iloc[-24:-12].sum() - 1
+    assert truth["brands"][world.our_brand]["yoy_growth"] == pytest.approx(mmm_yoy, rel=1e-9)
+    assert mmm_yoy < truth["market"]["yoy_growth"] and truth["brands"][world.our_brand]["share_change_pp"] < 0
     assert len(truth["market"]["expected_next_12m"]) == 12
 
 
