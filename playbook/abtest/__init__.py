@@ -268,6 +268,11 @@ def analyze(
     if experiment is not None and not isinstance(experiment["variant"].dtype, pd.CategoricalDtype):
         # coded once: every per-arm group-by and mask below would otherwise re-hash millions of strings
         experiment = experiment.assign(variant=experiment["variant"].astype(str).astype("category"))
+    if experiment is not None:
+        # the candidate segment columns too: their balance check, level count and segment model then read codes
+        text = [c for c in checks.segment_candidates(experiment) if not isinstance(experiment[c].dtype, pd.CategoricalDtype)]
+        if text:
+            experiment = experiment.assign(**{c: experiment[c].astype("category") for c in text})
     counts = checks.arm_counts(experiment, summary)
     names = checks.order_variants(counts["variant"], control)
     counts = counts.set_index("variant").loc[names].reset_index()

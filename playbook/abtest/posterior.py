@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from playbook.abtest.checks import order_variants
+from playbook.abtest.checks import arm_codes, order_variants
 
 DEFAULT_PRIOR = (1.0, 1.0)
 DEFAULT_DRAWS = 400_000
@@ -357,6 +357,24 @@ def summarize_draws(draws: Mapping[str, np.ndarray], control: str, interval: flo
 # --------------------------------------------------------------------------- over time
 
 
+def _day_codes(assigned_at: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Code of each unit's day (0 for the first day seen, …) and the days seen, as ``factorize(assigned_at.dt.normalize(), sort=True)``.
+
+    A time-zone-naive column is cut into days by integer arithmetic on its datetime64 values (no hashing, no sort).
+    """
+    if getattr(assigned_at.dt, "tz", None) is not None:
+        codes, days = pd.factorize(assigned_at.dt.normalize(), sort=True)
+        return codes.astype(np.int64), pd.DatetimeIndex(days)
+    values = assigned_at.to_numpy()
+    day = values.astype("datetime64[D]").astype(np.int64)
+    first = int(day.min())
+    offset = day - first
+    seen = np.bincount(offset) > 0
+    codes = (np.cumsum(seen) - 1)[offset]
+    days = pd.DatetimeIndex((np.flatnonzero(seen) + first).astype("datetime64[D]").astype(values.dtype))
+    return codes.astype(np.int64), days
+
+
 def posterior_over_time(
     experiment: pd.DataFrame,
     control: str,
@@ -372,10 +390,10 @@ def posterior_over_time(
     """
     names = order_variants(experiment["variant"], control)
     # Units and conversions per (day, variant) by one bincount over integer codes (a pivot table is slow at millions of units).
-    day_codes, days = pd.factorize(experiment["assigned_at"].dt.normalize(), sort=True)
-    var_codes, var_names = pd.factorize(experiment["variant"], sort=False)
+    day_codes, days = _day_codes(experiment["assigned_at"])
+    var_codes, var_names = arm_codes(experiment["variant"])
     var_pos = np.array([names.index(str(v)) for v in var_names], dtype=np.int64)
-    cell = day_codes.astype(np.int64) * len(names) + var_pos[var_codes]
+    cell = day_codes * len(names) + var_pos[var_codes]
     shape = (len(days), len(names))
     unit_counts = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape)
     conv_counts = np.bincount(cell, weights=experiment["converted"].to_numpy(float), minlength=shape[0] * shape[1]).reshape(shape)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from playbook.abtest.checks import arm_codes
 from playbook.abtest.posterior import DEFAULT_DRAWS
 
 # --------------------------------------------------------------------------- revenue
@@ -88,12 +89,6 @@ class CupedResult:
     variance_reduction: float
     adjusted: pd.Series = field(repr=False)
     correlation: float = 0.0
-
-
-def arm_codes(variant: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Integer arm code per unit (0, 1, …; −1 where missing) and the arms' names, sorted, from one factorisation."""
-    codes, uniques = pd.factorize(variant, sort=True)
-    return codes.astype(np.int64, copy=False), [str(u) for u in uniques]
 
 
 def arm_sums(values: np.ndarray, codes: np.ndarray, n_arms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -171,12 +166,20 @@ def top_share(values: pd.Series, variant: pd.Series, share: float = TOP_SHARE_UN
     """Per arm, the share of its revenue that comes from its top ``share`` of units (by revenue; NaN without revenue)."""
     codes, names = arm_codes(variant)
     v = values.to_numpy(float)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
     out = {}
     for i, name in enumerate(names):
-        r = v[order[bounds[i]:bounds[i + 1]]]
+        r = v[codes == i]
         total = r.sum()
         k = max(1, int(math.ceil(share * len(r))))
-        out[name] = float(np.partition(r, len(r) - k)[len(r) - k:].sum() / total) if total > 0 else float("nan")  # the k largest
+        out[name] = float(_top_sum(r, k) / total) if total > 0 else float("nan")
     return out
+
+
+def _top_sum(values: np.ndarray, k: int) -> float:
+    """The sum of the ``k`` largest values (partitions only the positive values when they hold the top ``k``, as they do for revenue)."""
+    pos = values[values > 0]
+    if k <= len(pos):
+        return float(np.partition(pos, len(pos) - k)[len(pos) - k:].sum())
+    rest = values[~(values > 0)]
+    j = k - len(pos)
+    return float(pos.sum() + np.partition(rest, len(rest) - j)[len(rest) - j:].sum())
