@@ -268,6 +268,11 @@ def analyze(
     if experiment is not None and not isinstance(experiment["variant"].dtype, pd.CategoricalDtype):
         # coded once: every per-arm group-by and mask below would otherwise re-hash millions of strings
         experiment = experiment.assign(variant=experiment["variant"].astype(str).astype("category"))
+    if experiment is not None:
+        # the candidate segment columns too: their balance check, level count and segment model then read codes
+        text = [c for c in checks.segment_candidates(experiment) if not isinstance(experiment[c].dtype, pd.CategoricalDtype)]
+        if text:
+            experiment = experiment.assign(**{c: experiment[c].astype("category") for c in text})
     counts = checks.arm_counts(experiment, summary)
     names = checks.order_variants(counts["variant"], control)
     counts = counts.set_index("variant").loc[names].reset_index()
@@ -295,15 +300,15 @@ def analyze(
         variant = exp_rev["variant"]
         cap = revenue.revenue_cap(exp_rev["revenue"], revenue_cap_quantile)
         capped = revenue.winsorize(exp_rev["revenue"], cap)
-        by_arm = lambda s: {v: s[variant == v].to_numpy() for v in rev_arms}  # noqa: E731
-        raw_table = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(exp_rev["revenue"]), n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
-        capped_table = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(capped), n_draws, seed + 2), control, interval, mde, "revenue_per_unit")
         moments = {"raw": revenue.revenue_moments(exp_rev["revenue"], variant), "capped": revenue.revenue_moments(capped, variant)}
+        table = lambda m, k: revenue.mean_posterior_table(m, rev_arms, control, interval, mde, n_draws, seed + k)  # noqa: E731
+        raw_table = table(moments["raw"], 1)
+        capped_table = table(moments["capped"], 2)
         rev = {"method": "normal approximation of the mean (raw)", "cap": cap, "variants": raw_table, "raw": raw_table, "capped": capped_table,
                "top_share": revenue.top_share(exp_rev["revenue"], variant)}
         if "pre_period_revenue" in exp_rev.columns:
             cuped_result = revenue.cuped(capped, exp_rev["pre_period_revenue"], variant)
-            rev["cuped"] = posterior.summarize_draws(revenue.normal_mean_draws(by_arm(cuped_result.adjusted), n_draws, seed + 3), control, interval, mde, "revenue_per_unit")
+            rev["cuped"] = table(revenue.revenue_moments(cuped_result.adjusted, variant), 3)
             rev["cuped_variance_reduction"] = cuped_result.variance_reduction
             rev["cuped_theta"] = cuped_result.theta
         if settings is not None:
@@ -312,9 +317,9 @@ def analyze(
             rev["variants"] = posterior.summarize_draws(revenue_model.draws, control, interval, mde, "revenue_per_unit")
     elif summary is not None and revenue_ok and has_revenue:
         rev_counts = counts[counts["variant"].isin(rev_arms)].reset_index(drop=True)
-        raw_table = posterior.summarize_draws(revenue.normal_mean_draws_from_sums(rev_counts, n_draws, seed + 1), control, interval, mde, "revenue_per_unit")
-        rev = {"method": "normal approximation of the mean from revenue_sum and revenue_sum_sq (no capping possible on sums)", "cap": None, "variants": raw_table, "raw": raw_table}
         moments = {"raw": revenue.revenue_moments_from_sums(rev_counts)}
+        raw_table = revenue.mean_posterior_table(moments["raw"], rev_arms, control, interval, mde, n_draws, seed + 1)
+        rev = {"method": "normal approximation of the mean from revenue_sum and revenue_sum_sq (no capping possible on sums)", "cap": None, "variants": raw_table, "raw": raw_table}
 
     guard_table = None if rev is None else rev.get("capped", rev["variants"])
     guardrail = None if guard_table is None else {r["variant"]: 1.0 - r["prob_beats_control"] for r in guard_table.to_dict(orient="records") if r["variant"] != control}

@@ -21,6 +21,32 @@ SRM_ALPHA = 0.001
 # --------------------------------------------------------------------------- inputs
 
 
+def arm_codes(variant: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer arm code per unit (0, 1, …; −1 where missing) and the arms seen, sorted, as a sorted group-by orders them.
+
+    A categorical column (``analyze`` codes ``variant`` once) gives its codes without hashing the units again
+    (categories never seen are dropped, as the group-by drops them); any other column is factorised once.
+    """
+    if isinstance(variant.dtype, pd.CategoricalDtype):
+        codes = variant.cat.codes.to_numpy().astype(np.int64)
+        cats = variant.cat.categories
+        ok = codes >= 0
+        seen = np.bincount(codes[ok] if not ok.all() else codes, minlength=len(cats)) > 0
+        if not seen.all():
+            remap = np.cumsum(seen) - 1
+            codes = np.where(ok, remap[np.maximum(codes, 0)], -1)
+        names = list(cats[seen])
+        if list(names) != sorted(names):  # categories in an order of their own: sort them as the group-by's keys would be
+            order = np.argsort(np.array(names, dtype=object), kind="stable")
+            rank = np.empty(len(names), np.int64)
+            rank[order] = np.arange(len(names))
+            codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+            names = [names[i] for i in order]
+        return codes, [str(v) for v in names]
+    codes, uniques = pd.factorize(variant, sort=True)
+    return codes.astype(np.int64, copy=False), [str(u) for u in uniques]
+
+
 def arm_counts(experiment: pd.DataFrame | None = None, summary: pd.DataFrame | None = None) -> pd.DataFrame:
     """Units, conversions and revenue sums per variant (one row per variant, input order kept).
 
@@ -31,15 +57,21 @@ def arm_counts(experiment: pd.DataFrame | None = None, summary: pd.DataFrame | N
     if (experiment is None) == (summary is None):
         raise ValueError("pass exactly one of experiment (unit level) or summary (aggregated)")
     if experiment is not None:
-        grouped = experiment.groupby("variant", sort=True)
+        # one coding of the arm and three bincounts (a group-by re-hashes the column for every sum)
+        codes, names = arm_codes(experiment["variant"])
+        ok = codes >= 0
+        c = codes if ok.all() else codes[ok]
+        pick = (lambda a: a) if ok.all() else (lambda a: a[ok])  # noqa: E731
+        rev = np.nan_to_num(pick(experiment["revenue"].to_numpy(float)), nan=0.0)  # a group-by sum skips missing revenue
         out = pd.DataFrame(
             {
-                "units": grouped.size(),
-                "conversions": grouped["converted"].sum(),
-                "revenue_sum": grouped["revenue"].sum(),
-                "revenue_sum_sq": (experiment["revenue"] ** 2).groupby(experiment["variant"], sort=True).sum(),
+                "variant": names,
+                "units": np.bincount(c, minlength=len(names)),
+                "conversions": np.bincount(c, weights=pick(experiment["converted"].to_numpy(float)), minlength=len(names)).round(),
+                "revenue_sum": np.bincount(c, weights=rev, minlength=len(names)),
+                "revenue_sum_sq": np.bincount(c, weights=rev * rev, minlength=len(names)),
             }
-        ).reset_index()
+        )
     else:
         out = summary.copy().sort_values("variant").reset_index(drop=True)
         for col in ("revenue_sum", "revenue_sum_sq"):
@@ -54,7 +86,9 @@ def arm_counts(experiment: pd.DataFrame | None = None, summary: pd.DataFrame | N
 
 def order_variants(variants: Sequence[str], control: str) -> list[str]:
     """The variant names with ``control`` first, the others sorted; raises if control is absent."""
-    if isinstance(variants, (pd.Series, pd.Index, np.ndarray)):
+    if isinstance(variants, pd.Series) and isinstance(variants.dtype, pd.CategoricalDtype):
+        variants = arm_codes(variants)[1]  # the categories seen, without hashing every unit
+    elif isinstance(variants, (pd.Series, pd.Index, np.ndarray)):
         variants = pd.unique(pd.Series(variants, copy=False))  # a unit-level column: its few distinct values, first
     names = sorted(dict.fromkeys(str(v) for v in variants))
     if control not in names:
@@ -151,13 +185,14 @@ _NOT_SEGMENTS = {"unit_id", "variant", "converted", "revenue", "pre_period_reven
 
 def default_segments(experiment: pd.DataFrame, max_levels: int = 12) -> list[str]:
     """Text columns of ``experiment`` with 2 to ``max_levels`` levels (candidate segment columns; never ``factor_`` columns)."""
-    out = []
-    for col in experiment.columns:
-        if col in _NOT_SEGMENTS or col.startswith("factor_") or pd.api.types.is_numeric_dtype(experiment[col]) or pd.api.types.is_datetime64_any_dtype(experiment[col]):
-            continue
-        if 2 <= experiment[col].nunique() <= max_levels:
-            out.append(col)
-    return out
+    return [col for col in segment_candidates(experiment) if 2 <= experiment[col].nunique() <= max_levels]
+
+
+def segment_candidates(experiment: pd.DataFrame) -> list[str]:
+    """The text columns of ``experiment`` that may be segments (not ids, outcomes, times, numbers or ``factor_`` columns)."""
+    return [col for col in experiment.columns
+            if not (col in _NOT_SEGMENTS or col.startswith("factor_") or pd.api.types.is_numeric_dtype(experiment[col])
+                    or pd.api.types.is_datetime64_any_dtype(experiment[col]))]
 
 
 
@@ -199,15 +234,28 @@ def segment_balance(experiment: pd.DataFrame, column: str, alpha: float = SRM_AL
     and a breakdown by it would compare unlike groups.
     """
     # The crosstab by integer codes and one bincount (pd.crosstab is slow at millions of units); missing levels are dropped as it does.
-    level, _ = pd.factorize(experiment[column].astype(str))
-    arm, _ = pd.factorize(experiment["variant"])
+    level = _text_codes(experiment[column])
+    arm = arm_codes(experiment["variant"])[0]
     ok = (level >= 0) & (arm >= 0)
     n_level, n_arm = int(level.max(initial=-1)) + 1, int(arm.max(initial=-1)) + 1
-    table = np.bincount(level[ok] * n_arm + arm[ok], minlength=n_level * n_arm).reshape(n_level, n_arm)
+    cell = level * n_arm + arm if ok.all() else level[ok] * n_arm + arm[ok]
+    table = np.bincount(cell, minlength=n_level * n_arm).reshape(n_level, n_arm)
     table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     if table.shape[0] < 2 or table.shape[1] < 2:
         return 1.0
     return float(stats.chi2_contingency(table)[1])
+
+
+def _text_codes(column: pd.Series) -> np.ndarray:
+    """Integer codes of a column read as text (a missing value is the level ``"nan"``, as ``astype(str)`` makes it); categorical: its codes."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.factorize(column.astype(str))[0]
+    codes = column.cat.codes.to_numpy().astype(np.int64)
+    missing = codes < 0
+    if missing.any():
+        labels = [str(c) for c in column.cat.categories]
+        codes[missing] = labels.index("nan") if "nan" in labels else len(labels)
+    return codes
 
 
 def refused_segments(experiment: pd.DataFrame, columns: Sequence[str], alpha: float = SRM_ALPHA) -> dict[str, float]:

@@ -15,7 +15,14 @@ import pandas as pd
 
 from playbook.abtest import sequential as seq
 from playbook.abtest.checks import DataCheck, SRMResult
-from playbook.abtest.posterior import DEFAULT_PRIOR, beta_posterior, expected_loss, prob_best, prob_ratio_above
+from playbook.abtest.posterior import (
+    DEFAULT_PRIOR,
+    beta_posterior,
+    decision_quantities,
+    expected_loss,
+    prob_best,
+    prob_ratio_above,
+)
 
 # --------------------------------------------------------------------------- decision
 
@@ -269,32 +276,54 @@ def aa_false_ship_rate(
     if rule not in (RULE_FIXED, RULE_SEQUENTIAL):
         raise ValueError(f"rule must be {RULE_FIXED!r} or {RULE_SEQUENTIAL!r}, got {rule!r}")
     rng = np.random.default_rng(seed)
-    names = [f"arm{i}" for i in range(n_arms)]
     batch = np.diff(np.linspace(0, units_per_arm, looks + 1).round().astype(int))
+    # every simulated test at once: look by look, the tests still running read their rule together (same rule, same exact figures)
+    convs = np.zeros((n_sims, n_arms), dtype=np.int64)
+    units = np.zeros((n_sims, n_arms), dtype=np.int64)
+    running = np.ones(n_sims, dtype=bool)
     shipped = stopped = 0
-    for _ in range(n_sims):
-        convs = np.zeros(n_arms, dtype=int)
-        units = np.zeros(n_arms, dtype=int)
-        for b in batch:
-            convs += rng.binomial(b, rate, size=n_arms)
-            units += b
-            if not b:
-                continue
-            if rule == RULE_SEQUENTIAL:
-                direction = seq.ship_direction(units[0], convs[0], units[1:], convs[1:], alpha, tuning)
-                action = "ship" if (direction > 0).any() else ("stop" if (direction < 0).all() else "keep testing")
-            else:
-                table = _fast_table(names, convs, units, prior, mde)
-                action = decide(table, names[0], prob_threshold, loss_threshold, mde).action
-            if action == "ship":
-                shipped += 1
-                break
-            if action == "stop":
-                stopped += 1
-                break
+    for b in batch:
+        convs += rng.binomial(b, rate, size=(n_sims, n_arms))
+        units += b
+        if not b or not running.any():
+            continue
+        act = aa_actions(convs[running], units[running], rule, prob_threshold, loss_threshold, mde, prior, alpha, tuning)
+        shipped += int((act > 0).sum())
+        stopped += int((act < 0).sum())
+        running[np.flatnonzero(running)[act != 0]] = False
     share = shipped / n_sims
     nominal = alpha if rule == RULE_SEQUENTIAL else round(1 - prob_threshold, 12)
     return AAResult(share, math.sqrt(share * (1 - share) / n_sims), stopped / n_sims, n_sims, looks, units_per_arm, rate, rule, nominal)
+
+
+def aa_actions(
+    convs: np.ndarray,
+    units: np.ndarray,
+    rule: str = RULE_FIXED,
+    prob_threshold: float = 0.95,
+    loss_threshold: float = 0.005,
+    mde: float = 0.0,
+    prior: tuple[float, float] = DEFAULT_PRIOR,
+    alpha: float = seq.DEFAULT_ALPHA,
+    tuning: float = seq.DEFAULT_TUNING,
+) -> np.ndarray:
+    """The call of ``rule`` on each of many tests (``convs``, ``units``: tests × arms, control first): +1 ship, −1 stop, 0 keep testing.
+
+    :data:`RULE_FIXED` is :func:`decide` without SRM, data check, plan, guardrail or broken arms (ship when a
+    variant has P(beats control) ≥ ``prob_threshold`` and relative expected loss ≤ ``loss_threshold``; stop when
+    every variant is futile), on the exact figures of :func:`~playbook.abtest.posterior.decision_quantities`;
+    :data:`RULE_SEQUENTIAL` ships when a variant's always-valid interval lies above zero and stops when every one
+    lies below. The same calls as :func:`decide` on :func:`_fast_table`, one test at a time (tested).
+    """
+    convs, units = np.asarray(convs), np.asarray(units)
+    if rule == RULE_SEQUENTIAL:
+        direction = seq.ship_direction(units[:, :1], convs[:, :1], units[:, 1:], convs[:, 1:], alpha, tuning)
+        return np.where((direction > 0).any(axis=1), 1, np.where((direction < 0).all(axis=1), -1, 0))
+    q = decision_quantities(convs, units, prior, mde)
+    beats, loss_rel = q["prob_beats_control"], q["expected_loss_relative"][:, 1:]
+    ship = ((beats >= prob_threshold) & (loss_rel <= loss_threshold)).any(axis=1)
+    futile = ((beats <= 1 - prob_threshold) | (q["prob_uplift_above_mde"] <= 1 - prob_threshold)).all(axis=1)
+    return np.where(ship, 1, np.where(futile, -1, 0))
 
 
 def _fast_table(names: list[str], convs: np.ndarray, units: np.ndarray, prior: tuple[float, float], mde: float) -> pd.DataFrame:

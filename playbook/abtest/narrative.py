@@ -678,7 +678,8 @@ def methods(r: ABTestResult) -> dict:
         ("Intervals", f"Every interval is a {ci(r)} (highest-density for posteriors): the range holding {fmt.mass(r.interval)} of the probability."),
         ("Conversion model", f"Beta-Binomial: rate ~ Beta({fmt.number(a, 1)}, {fmt.number(b, 1)}) prior, posterior Beta(α + conversions, β + non-conversions), per variant."),
         ("Exact quantities", "P(best), expected loss, P(beats control), P(uplift > MDE), the rate intervals and the uplift intervals are exact "
-                             "(1-D numerical integration, Beta quantiles); revenue figures come from posterior draws."),
+                             "(1-D numerical integration, Beta quantiles); the revenue model's figures come from its posterior draws, those of the normal "
+                             "approximation (raw, capped, CUPED) from normal quantiles and 1-D integration."),
         ("Uplift intervals", "Exact: from the CDF of the uplift, a 1-D integral over the control's rate, tabulated on a fine grid "
                              f"(the daily intervals over time use {fmt.count(20_000)} seeded draws)."),
         ("Expected loss", "E[max over variants − chosen variant]: conversion given up, on average, by choosing a variant; relative = ÷ control's rate."),

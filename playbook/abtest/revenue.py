@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from playbook.abtest.checks import arm_codes
 from playbook.abtest.posterior import DEFAULT_DRAWS
 
 # --------------------------------------------------------------------------- revenue
@@ -57,6 +58,29 @@ def normal_mean_draws_from_sums(counts: pd.DataFrame, n_draws: int = DEFAULT_DRA
     return out
 
 
+def normal_mean_draws_from_moments(moments: pd.DataFrame, arms: list[str], n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> dict[str, np.ndarray]:
+    """Like :func:`normal_mean_draws`, from ``units``, ``mean`` and ``std`` per arm (:func:`arm_moments`), arms in the order given."""
+    rng = np.random.default_rng(seed)
+    m = moments.set_index("variant")
+    return {v: rng.normal(float(m.loc[v, "mean"]), float(m.loc[v, "std"]) / math.sqrt(float(m.loc[v, "units"])), size=n_draws) for v in arms}
+
+
+def mean_posterior_table(moments: pd.DataFrame, arms: list[str], control: str, interval: float = 0.9, mde: float = 0.0,
+                         n_draws: int = DEFAULT_DRAWS, seed: int = 0, value_name: str = "revenue_per_unit") -> pd.DataFrame:
+    """The posterior table of each arm's mean under its normal approximation N(mean, std² / units) (flat prior).
+
+    In closed form (:func:`~playbook.abtest.posterior.summarize_normal`) when the control's mean lies far
+    from zero, as the relative uplift needs; otherwise from ``n_draws`` seeded draws (:func:`~playbook.abtest.posterior.summarize_draws`).
+    """
+    from playbook.abtest.posterior import normal_closed_form_ok, summarize_draws, summarize_normal
+
+    m = moments.set_index("variant").loc[arms]
+    sd = m["std"] / np.sqrt(m["units"].astype(float))
+    if normal_closed_form_ok(m["mean"].to_numpy(float), sd.to_numpy(float)) and arms[0] == control:
+        return summarize_normal(dict(zip(arms, m["mean"])), dict(zip(arms, sd)), control, interval, mde, value_name)
+    return summarize_draws(normal_mean_draws_from_moments(moments, arms, n_draws, seed), control, interval, mde, value_name)
+
+
 @dataclass
 class CupedResult:
     """CUPED adjustment Y − θ (X − mean X): θ, the variance reduction and the adjusted values."""
@@ -67,31 +91,61 @@ class CupedResult:
     correlation: float = 0.0
 
 
+def arm_sums(values: np.ndarray, codes: np.ndarray, n_arms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Units, mean and within-arm sum of squared deviations per arm code, in two passes (``bincount``; exact centring, no Σx² − n x̄²)."""
+    n = np.bincount(codes, minlength=n_arms).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(codes, weights=values, minlength=n_arms) / n
+    dev = values - mean[codes]
+    return n, mean, np.bincount(codes, weights=dev * dev, minlength=n_arms)
+
+
 def cuped(metric: pd.Series, covariate: pd.Series, variant: pd.Series) -> CupedResult:
     """CUPED (Deng et al. 2013): θ = cov(Y, X) / var(X) within arms, pooled; variance reduction = 1 − var(Y_adj) / var(Y).
 
     Variances are within-arm (pooled over arms), so the reduction equals the squared
     within-arm correlation of metric and covariate. The covariate's grand mean is subtracted,
-    so the adjusted arm means stay unbiased for the arm means.
+    so the adjusted arm means stay unbiased for the arm means. Computed from each arm's sufficient
+    statistics (means, then centred sums of squares and cross-products by ``bincount`` over one
+    factorisation of ``variant``), equal to the per-unit group-by computation to rounding (tested).
     """
-    y = metric.astype(float)
-    x = covariate.astype(float)
-    yc = y - y.groupby(variant).transform("mean")
-    xc = x - x.groupby(variant).transform("mean")
-    var_x = float((xc**2).sum())
+    y = metric.to_numpy(float)
+    x = covariate.to_numpy(float)
+    codes, names = arm_codes(variant)
+    ok = codes >= 0  # a unit without an arm is left out of the within-arm sums, as a group-by leaves it
+    c, yy, xx = (codes, y, x) if ok.all() else (codes[ok], y[ok], x[ok])
+    _, mean_y, syy = arm_sums(yy, c, len(names))
+    _, mean_x, sxx = arm_sums(xx, c, len(names))
+    yc, xc = yy - mean_y[c], xx - mean_x[c]
+    var_x, var_y = float(sxx.sum()), float(syy.sum())
     if var_x == 0:
-        return CupedResult(0.0, 0.0, y.copy(), 0.0)
-    theta = float((xc * yc).sum() / var_x)
-    adjusted = y - theta * (x - x.mean())
-    adj_c = adjusted - adjusted.groupby(variant).transform("mean")
-    reduction = 1.0 - float((adj_c**2).sum() / (yc**2).sum())
-    corr = float((xc * yc).sum() / math.sqrt(var_x * float((yc**2).sum())))
-    return CupedResult(theta, reduction, adjusted, corr)
+        return CupedResult(0.0, 0.0, metric.astype(float).copy(), 0.0)
+    sxy = float(np.dot(xc, yc))
+    theta = sxy / var_x
+    adjusted = pd.Series(y - theta * (x - x.mean()), index=metric.index, name=metric.name)
+    # within-arm sum of squares of Y − θ X (the grand-mean shift is constant): Syy − 2θ Sxy + θ² Sxx
+    reduction = 1.0 - (var_y - 2.0 * theta * sxy + theta**2 * var_x) / var_y
+    corr = float(sxy / math.sqrt(var_x * var_y))
+    return CupedResult(theta, float(reduction), adjusted, corr)
+
+
+def arm_moments(values: pd.Series, variant: pd.Series) -> pd.DataFrame:
+    """Units, mean and standard deviation (ddof 1) of ``values`` per variant (sorted), from one factorisation and ``bincount``."""
+    codes, names = arm_codes(variant)
+    v = values.to_numpy(float)
+    ok = codes >= 0
+    if not ok.all():
+        codes, v = codes[ok], v[ok]
+    n, mean, ss = arm_sums(v, codes, len(names))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        std = np.sqrt(ss / (n - 1.0))
+    std[n < 2] = np.nan
+    return pd.DataFrame({"variant": names, "units": n.astype(np.int64), "mean": mean, "std": std})
+
 
 def revenue_moments(values: pd.Series, variant: pd.Series) -> pd.DataFrame:
     """Units, mean and standard deviation of per-unit revenue per variant (for the Welch test)."""
-    g = values.groupby(variant)
-    return pd.DataFrame({"units": g.size(), "mean": g.mean(), "std": g.std(ddof=1)}).rename_axis("variant").reset_index()
+    return arm_moments(values, variant)
 
 
 def revenue_moments_from_sums(counts: pd.DataFrame) -> pd.DataFrame:
@@ -110,10 +164,22 @@ TOP_SHARE_UNITS = 0.01
 
 def top_share(values: pd.Series, variant: pd.Series, share: float = TOP_SHARE_UNITS) -> dict[str, float]:
     """Per arm, the share of its revenue that comes from its top ``share`` of units (by revenue; NaN without revenue)."""
+    codes, names = arm_codes(variant)
+    v = values.to_numpy(float)
     out = {}
-    for v, r in values.groupby(variant):
-        r = np.sort(r.to_numpy(float))[::-1]
+    for i, name in enumerate(names):
+        r = v[codes == i]
         total = r.sum()
         k = max(1, int(math.ceil(share * len(r))))
-        out[str(v)] = float(r[:k].sum() / total) if total > 0 else float("nan")
+        out[name] = float(_top_sum(r, k) / total) if total > 0 else float("nan")
     return out
+
+
+def _top_sum(values: np.ndarray, k: int) -> float:
+    """The sum of the ``k`` largest values (partitions only the positive values when they hold the top ``k``, as they do for revenue)."""
+    pos = values[values > 0]
+    if k <= len(pos):
+        return float(np.partition(pos, len(pos) - k)[len(pos) - k:].sum())
+    rest = values[~(values > 0)]
+    j = k - len(pos)
+    return float(pos.sum() + np.partition(rest, len(rest) - j)[len(rest) - j:].sum())

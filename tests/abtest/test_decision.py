@@ -94,3 +94,37 @@ def test_once_the_plan_is_reached_the_bayesian_rule_decides():
     early = decision.Plan(0.05, 30_000, 10_000, 500.0, 40.0)
     stopped = decision.decide(_table(200, 240), "A", srm=srm, plan=early, sequential=_seq(1))
     assert (stopped.action, stopped.kind, stopped.rule) == ("stop", decision.SRM, "sequential")
+
+
+def test_aa_actions_make_the_calls_of_decide_on_each_test():
+    import numpy as np
+
+    rng = np.random.default_rng(6)
+    units = np.repeat(rng.integers(200, 12_000, (250, 1)), 3, axis=1)
+    convs = rng.binomial(units, 0.13)
+    names = ["arm0", "arm1", "arm2"]
+    code = {"ship": 1, "stop": -1, "keep testing": 0}
+    for mde in (0.0, 0.05):
+        act = decision.aa_actions(convs, units, decision.RULE_FIXED, 0.95, 0.005, mde)
+        want = [code[decision.decide(decision._fast_table(names, convs[s], units[s], (1.0, 1.0), mde), "arm0", 0.95, 0.005, mde).action]
+                for s in range(len(units))]
+        np.testing.assert_array_equal(act, want)
+        assert set(act) == {-1, 0, 1}  # every branch met
+    seq_act = decision.aa_actions(convs, units, decision.RULE_SEQUENTIAL, alpha=0.05, tuning=5000)
+    for s in range(0, len(units), 25):
+        d = decision.seq.ship_direction(units[s, 0], convs[s, 0], units[s, 1:], convs[s, 1:], 0.05, 5000)
+        assert seq_act[s] == (1 if (d > 0).any() else (-1 if (d < 0).all() else 0))
+
+
+def test_aa_one_look_reads_the_same_simulated_tests_as_one_test_at_a_time():
+    import numpy as np
+
+    # one look: the tests' draws are the old loop's (n_arms binomials per test, test after test), so the rate is the old one exactly
+    rng = np.random.default_rng(3)
+    names = ["arm0", "arm1"]
+    shipped = 0
+    for _ in range(120):
+        convs = rng.binomial(4000, 0.1, size=2)
+        units = np.array([4000, 4000])
+        shipped += decision.decide(decision._fast_table(names, convs, units, (1.0, 1.0), 0.0), "arm0", 0.95, 0.005, 0.0).action == "ship"
+    assert decision.aa_false_ship_rate(0.1, 4000, n_sims=120, looks=1, seed=3).false_ship_rate == shipped / 120

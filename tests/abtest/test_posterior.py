@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, special, stats
+from scipy import integrate, optimize, special, stats
 
 from playbook.abtest import posterior
 
@@ -152,3 +152,101 @@ def test_posterior_over_time_counts_match_a_pivot_table():
     for v in last.index:
         i = cols.index(v)
         assert last.loc[v, "prob_beats_control"] == pytest.approx(posterior.prob_ratio_above(a[i], b[i], a[0], b[0], 0.0), abs=1e-12)
+
+
+# --------------------------------------------------------------------------- closed forms that replaced Monte Carlo
+
+
+def test_normal_hdi_is_the_narrowest_interval_of_the_draws_within_monte_carlo_error():
+    rng = np.random.default_rng(11)
+    draws = rng.normal(13.4, 0.5, 2_000_000)
+    lo, hi = posterior.normal_hdi(13.4, 0.5, 0.9)
+    assert hi - lo == pytest.approx(2 * 1.6448536269514722 * 0.5, rel=1e-12)
+    d_lo, d_hi = posterior.draws_hdi(draws, 0.9)
+    assert abs(d_lo - lo) < 0.01 and abs(d_hi - hi) < 0.01  # the draws' HDI wanders by ~0.003 here (flat width near its optimum)
+    assert stats.norm.cdf(hi, 13.4, 0.5) - stats.norm.cdf(lo, 13.4, 0.5) == pytest.approx(0.9, abs=1e-12)
+
+
+def _normal_case():
+    means = {"A": 13.4, "B": 14.6, "C": 13.25, "D": 13.9}
+    sds = {"A": 0.5, "B": 0.52, "C": 0.48, "D": 1.1}
+    return means, sds
+
+
+def test_summarize_normal_matches_summarize_draws_within_monte_carlo_error():
+    means, sds = _normal_case()
+    exact = posterior.summarize_normal(means, sds, "A", 0.9, 0.05, "rpu").set_index("variant")
+    rng = np.random.default_rng(3)
+    n = 2_000_000
+    mc = posterior.summarize_draws({v: rng.normal(means[v], sds[v], n) for v in means}, "A", 0.9, 0.05, "rpu").set_index("variant")
+    assert list(exact.columns) == list(mc.columns) and list(exact.index) == list(mc.index)
+    for col in ("prob_best", "prob_beats_control", "prob_uplift_above_mde"):  # shares of n draws: se ≤ 0.5 / √n = 3.5e-4
+        np.testing.assert_allclose(exact[col], mc[col], atol=5 * 0.5 / math.sqrt(n))
+    for col in ("rpu_mean", "uplift_abs_mean", "expected_loss"):  # means of draws with sd ≤ 1.3: se ≤ 1e-3
+        np.testing.assert_allclose(exact[col], mc[col], atol=5e-3)
+    for col in ("uplift_mean", "expected_loss_relative"):
+        np.testing.assert_allclose(exact[col], mc[col], atol=5e-4)
+    for col in ("rpu_hdi_low", "rpu_hdi_high", "uplift_abs_hdi_low", "uplift_abs_hdi_high"):
+        np.testing.assert_allclose(exact[col], mc[col], atol=0.03)
+    for col in ("uplift_hdi_low", "uplift_hdi_high"):
+        np.testing.assert_allclose(exact[col], mc[col], atol=2e-3)
+    assert exact["prob_best"].sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_summarize_normal_closed_forms_against_quadrature_and_the_ratio_cdf():
+    means, sds = _normal_case()
+    t = posterior.summarize_normal(means, sds, "A", 0.9, 0.05, "rpu").set_index("variant")
+    # prob_best of B and E[max] by adaptive quadrature
+    pdf = {v: stats.norm(means[v], sds[v]) for v in means}
+    best_b = integrate.quad(lambda x: pdf["B"].pdf(x) * pdf["A"].cdf(x) * pdf["C"].cdf(x) * pdf["D"].cdf(x), 5, 25, points=[14.6], limit=200)[0]
+    assert t.loc["B", "prob_best"] == pytest.approx(best_b, abs=1e-9)
+    emax = integrate.quad(lambda x: x * sum(pdf[k].pdf(x) * np.prod([pdf[j].cdf(x) for j in means if j != k]) for k in means),
+                          5, 25, points=[13.4, 14.6], limit=400)[0]
+    assert t.loc["A", "expected_loss"] == pytest.approx(emax - 13.4, abs=1e-8)
+    # differences of independent normals
+    diff_sd = math.hypot(0.52, 0.5)
+    assert t.loc["B", "prob_beats_control"] == pytest.approx(stats.norm.sf(0, 1.2, diff_sd), abs=1e-12)
+    assert t.loc["B", "uplift_abs_hdi_low"] == pytest.approx(1.2 - 1.6448536269514722 * diff_sd, abs=1e-12)
+    # the relative uplift: its interval holds 90 % of the exact ratio CDF, and no shift of it is narrower
+    lo, hi = t.loc["D", "uplift_hdi_low"], t.loc["D", "uplift_hdi_high"]
+    cdf = lambda r: float(posterior.ratio_cdf(r, 13.9, 1.1, 13.4, 0.5))  # noqa: E731
+    assert cdf(hi) - cdf(lo) == pytest.approx(0.9, abs=1e-9)
+    for shift in (-0.01, 0.01):
+        lo2 = lo + shift
+        hi2 = optimize.brentq(lambda r, lo2=lo2: cdf(r) - cdf(lo2) - 0.9, lo2, lo2 + 5)
+        assert hi2 - lo2 > hi - lo
+    assert t.loc["B", "prob_uplift_above_mde"] == pytest.approx(stats.norm.sf(0, 14.6 - 1.05 * 13.4, math.hypot(0.52, 1.05 * 0.5)), abs=1e-12)
+    # E[X_B / X_A] − 1 by quadrature over the control
+    e_inv = integrate.quad(lambda x: pdf["A"].pdf(x) / x, 13.4 - 8 * 0.5, 13.4 + 8 * 0.5)[0]
+    assert t.loc["B", "uplift_mean"] == pytest.approx(14.6 * e_inv - 1, abs=1e-10)
+
+
+def test_summarize_normal_refuses_a_control_mean_near_zero():
+    assert not posterior.normal_closed_form_ok([0.3, 0.5], [0.1, 0.1])
+    with pytest.raises(ValueError, match="summarize_draws"):
+        posterior.summarize_normal({"A": 0.3, "B": 0.5}, {"A": 0.1, "B": 0.1}, "A")
+
+
+def test_decision_quantities_equal_the_one_experiment_functions():
+    rng = np.random.default_rng(4)
+    units = rng.integers(20, 20_000, (40, 3))
+    convs = rng.binomial(units, 0.12)
+    convs[0, 1] = 0
+    q = posterior.decision_quantities(convs, units, (1.0, 1.0), mde=0.05)
+    for s in range(len(units)):
+        a, b = posterior.beta_posterior(convs[s], units[s])
+        np.testing.assert_allclose(q["prob_best"][s], posterior.prob_best(a, b), atol=1e-12)
+        np.testing.assert_allclose(q["expected_loss"][s], posterior.expected_loss(a, b), atol=1e-12)
+        for k in (1, 2):
+            assert q["prob_beats_control"][s, k - 1] == pytest.approx(posterior.prob_ratio_above(a[k], b[k], a[0], b[0], 0.0), abs=1e-12)
+            assert q["prob_uplift_above_mde"][s, k - 1] == pytest.approx(posterior.prob_ratio_above(a[k], b[k], a[0], b[0], 0.05), abs=1e-12)
+
+
+def test_day_codes_equal_factorising_the_normalised_times():
+    rng = np.random.default_rng(2)
+    t = pd.Series(pd.Timestamp("2026-03-02") + pd.to_timedelta(rng.integers(0, 20 * 86400, 5000), unit="s"))
+    t = t[~t.dt.day.isin([5, 9])]  # days without units
+    codes, days = posterior._day_codes(t)
+    want_codes, want_days = pd.factorize(t.dt.normalize(), sort=True)
+    np.testing.assert_array_equal(codes, want_codes)
+    assert list(days) == list(want_days)
