@@ -349,6 +349,37 @@ class ProgressRelay:
 
 
 @contextlib.contextmanager
+def compile_once() -> Iterator[None]:
+    """Within the block, nutpie compiles each PyMC model object once: a second fit of the same model re-uses it.
+
+    nutpie's compiled model (``nutpie.compile_pymc_model``) can be sampled any number of times, with any draws,
+    warm-up and seed; PyMC compiles afresh on every ``pm.sample``. Inside this block the compilation is kept per
+    model object (and compile options), so a refit of the very same model — the automatic extension of a fit
+    that missed its thresholds — samples without compiling again. Outside the block nothing changes.
+    """
+    try:
+        import nutpie
+    except ImportError:
+        yield
+        return
+    original = nutpie.compile_pymc_model
+    cache: dict = {}
+
+    def compile_pymc_model(model, **kwargs):
+        key = (id(model), repr(sorted(kwargs.items(), key=lambda kv: kv[0])))
+        hit = cache.get(key)
+        if hit is None or hit[0] is not model:
+            hit = cache[key] = (model, original(model, **kwargs))
+        return hit[1]
+
+    nutpie.compile_pymc_model = compile_pymc_model
+    try:
+        yield
+    finally:
+        nutpie.compile_pymc_model = original
+
+
+@contextlib.contextmanager
 def sampling(label: str, settings: Settings | None = None) -> Iterator[None]:
     """``quiet()`` and ``progress(label)`` together: wrap any library's own ``fit()`` in this."""
     with quiet(), progress(label, settings):

@@ -118,3 +118,23 @@ def test_sample_and_diagnostics_on_a_conjugate_normal_model(monkeypatch):
     assert diag.rhat_max < 1.02 and diag.ess_bulk_min > 200
     # pm.sample called the progress callback once per draw, warm-up included, for both chains
     assert len(calls) == 2 * (400 + 400) and sum(calls) == 2 * 400
+
+
+def test_compile_once_compiles_each_model_object_once_inside_the_block_only(monkeypatch):
+    nutpie = pytest.importorskip("nutpie")
+    calls = []
+
+    def fake_compile(model, **kwargs):
+        calls.append((model, kwargs))
+        return ("compiled", len(calls))
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", fake_compile)
+    a, b = object(), object()
+    with mcmc.compile_once():
+        first = nutpie.compile_pymc_model(a, var_names=["x"])
+        assert nutpie.compile_pymc_model(a, var_names=["x"]) is first  # the same model again: no new compilation
+        assert nutpie.compile_pymc_model(b, var_names=["x"]) == ("compiled", 2)  # another model compiles
+        assert nutpie.compile_pymc_model(a, var_names=["y"]) == ("compiled", 3)  # other options compile
+    assert len(calls) == 3 and nutpie.compile_pymc_model is fake_compile  # restored after the block
+    nutpie.compile_pymc_model(a, var_names=["x"])
+    assert len(calls) == 4  # outside the block every call compiles, as PyMC expects

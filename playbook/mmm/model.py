@@ -94,19 +94,53 @@ def fit_model(
     Lift tests (channel, x, delta_x, delta_y, sigma; money per week) are added with PyMC-Marketing's
     ``add_lift_test_measurements`` before sampling.
     """
+    prepare_model(mmm, inp, lift_tests)
+    return sample_model(mmm, inp, settings, prior_samples=prior_samples, label=label)
+
+
+def prepare_model(mmm, inp: MMMInput, lift_tests: pd.DataFrame | None = None):
+    """Build ``mmm``'s PyMC graph on ``inp`` and add the lift tests, ready for :func:`sample_model` (once or more)."""
     mmm.build_model(inp.X, inp.y)
     if lift_tests is not None and len(lift_tests):
         unknown = sorted(set(lift_tests["channel"]) - set(inp.channels))
         if unknown:
             raise ValueError(f"lift_tests.csv: channel(s) {unknown} are not in mmm.csv; known: {inp.channels}")
         mmm.add_lift_test_measurements(lift_tests[["channel", "x", "delta_x", "delta_y", "sigma"]].reset_index(drop=True))
+    _freeze_once(mmm)
+    return mmm
+
+
+def _freeze_once(mmm) -> None:
+    """Have ``mmm`` give PyMC the same frozen copy of its graph on every fit until the graph is rebuilt.
+
+    PyMC-Marketing samples ``freeze_dims_and_data(model)``, a new model object on every ``fit``; handing the same
+    one back lets :func:`playbook.mcmc.compile_once` re-use the nutpie compilation when the same graph is refitted.
+    """
+    make = getattr(type(mmm), "_get_sampling_model", None)
+    if make is None:
+        return
+    memo: dict = {}
+
+    def frozen():
+        if memo.get("graph") is not mmm.model:
+            memo["graph"], memo["frozen"] = mmm.model, make(mmm)
+        return memo["frozen"]
+
+    mmm._get_sampling_model = frozen
+
+
+def sample_model(mmm, inp: MMMInput, settings: mcmc.Settings, prior_samples: int = 500, label: str = "MMM"):
+    """Sample the posterior of a model made by :func:`prepare_model` (a refit replaces the posterior and its
+    predictive draws; prior draws are taken once per graph)."""
     kwargs = settings.fit_kwargs()
     if settings.sampler != "pymc":
         kwargs.pop("callback", None)
+    idata = getattr(mmm, "idata", None)
+    has_prior = idata is not None and "prior" in getattr(idata, "children", {})
     with mcmc.sampling(label, settings), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mmm.fit(inp.X, inp.y, **kwargs)
-        if prior_samples:
+        if prior_samples and not has_prior:
             mmm.sample_prior_predictive(inp.X, samples=prior_samples, random_seed=settings.seed)
         mmm.sample_posterior_predictive(inp.X, extend_idata=True, random_seed=settings.seed, progressbar=False)
     return mmm
@@ -155,23 +189,22 @@ def fit_converged(
 
     When R-hat, bulk ESS or divergences miss their thresholds (:mod:`playbook.mcmc`), the model is refitted
     with :data:`EXTENSION_FACTOR` × the draws and warm-up, at most ``max_extensions`` times (the stated
-    budget); the health card then judges the last fit.
+    budget); the health card then judges the last fit. A refit samples the same graph afresh (new warm-up and
+    draws) without compiling it again.
     """
-    def once(s: mcmc.Settings):
-        model = build_model(inp, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality)
-        return fit_model(model, inp, s, lift_tests=lift_tests, prior_samples=prior_samples, label=label)
-
-    model = once(settings)
-    diag = diagnostics(model)
-    first = diag.converged
-    missed = list(diag.problems())
-    used = settings
-    tries = 0
-    while not diag.converged and tries < max_extensions:
-        tries += 1
-        used = used.with_(draws=used.draws * EXTENSION_FACTOR, tune=used.tune * EXTENSION_FACTOR)
-        model = once(used)
+    model = prepare_model(build_model(inp, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality), inp, lift_tests)
+    with mcmc.compile_once():  # a refit samples the same graph again: nutpie compiles it once
+        sample_model(model, inp, settings, prior_samples=prior_samples, label=label)
         diag = diagnostics(model)
+        first = diag.converged
+        missed = list(diag.problems())
+        used = settings
+        tries = 0
+        while not diag.converged and tries < max_extensions:
+            tries += 1
+            used = used.with_(draws=used.draws * EXTENSION_FACTOR, tune=used.tune * EXTENSION_FACTOR)
+            sample_model(model, inp, used, prior_samples=prior_samples, label=label)
+            diag = diagnostics(model)
     return model, Extension(tries > 0, extension_reason(first, tries, missed), settings, used, first, diag.converged)
 
 

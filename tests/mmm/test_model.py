@@ -28,3 +28,26 @@ def test_extension_reason_says_what_was_done():
 
 def test_spec_describes_itself():
     assert Mo.Spec("delayed", "hill", 4, 0).describe() == "delayed adstock (l_max 4), hill saturation, 0 yearly Fourier modes"
+
+
+@pytest.mark.slow
+def test_the_extension_refits_the_same_graph_with_one_compilation(monkeypatch):
+    nutpie = pytest.importorskip("nutpie")
+    from playbook import mcmc
+
+    compiled = []
+    original = nutpie.compile_pymc_model
+
+    def counting(model, **kwargs):
+        compiled.append(model)
+        return original(model, **kwargs)
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", counting)
+    inp = D.prepare_input(frame(), "revenue")
+    settings = mcmc.Settings(draws=20, tune=20, chains=2, sampler="nutpie", seed=1, target_accept=0.9)
+    model, ext = Mo.fit_converged(inp, Mo.Spec(l_max=2, yearly_seasonality=0), settings, prior_samples=20, max_extensions=1)
+    assert ext.attempted and ext.settings_after.draws == 40  # 20 draws cannot reach 200 bulk ESS: extended
+    assert len(compiled) == 1  # ... without compiling the same graph twice
+    post = model.idata.posterior
+    assert post.sizes["draw"] == 40 and post.sizes["chain"] == 2  # the posterior is the refit's
+    assert model.idata.prior.sizes["draw"] == 20 and model.idata.posterior_predictive.sizes["draw"] == 40
