@@ -7,7 +7,8 @@ horizon — are computed per posterior draw, so every number has a credible inte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -493,6 +494,65 @@ def _draw_index(n_available: int, n_wanted: int) -> np.ndarray:
     return np.linspace(0, n_available - 1, n_wanted).round().astype(int)
 
 
+@contextlib.contextmanager
+def _only_draws(model, idx: np.ndarray) -> Iterator[None]:
+    """While the block runs, the fitted ``model``'s posterior holds only the flat draws ``idx`` (chains stacked, chain
+    by chain), as one chain in that order, so that its predictions are computed for those draws alone.
+
+    Predicting on all draws and then picking ``idx`` gives the same numbers at several times the cost.
+    """
+    import xarray as xr
+
+    saved = model.idata
+    post = saved["/posterior"].to_dataset()
+    if post.sizes.get("chain", 1) * post.sizes.get("draw", 1) == len(idx) and np.array_equal(idx, np.arange(len(idx))):
+        yield
+        return
+    flat = post.stack(sample=("chain", "draw")).isel(sample=np.asarray(idx)).drop_vars(["sample", "chain", "draw"])
+    thinned = flat.expand_dims(chain=[0]).rename_dims(sample="draw").assign_coords(draw=np.arange(len(idx)))
+    thinned = thinned.transpose("chain", "draw", ...)
+    groups = {f"/{name}": saved[name].to_dataset() for name in saved.children if name != "posterior"}
+    model.idata = xr.DataTree.from_dict({"/": saved.to_dataset(), "/posterior": thinned, **groups})
+    try:
+        yield
+    finally:
+        model.idata = saved
+
+
+def _predict_chunk(bgnbd, gamma_gamma, chunk: pd.DataFrame, horizon: float, steps: np.ndarray, factors: np.ndarray,
+                   discount_rate: float, margin: float, qs: list[float], parts: list, draws: list) -> None:
+    """Append one chunk's prediction table to ``parts`` and its (draws × customers) CLV draws to ``draws``."""
+    alive = _flat(bgnbd.expected_probability_alive(data=chunk))
+    purchases = _flat(bgnbd.expected_purchases(data=chunk, future_t=horizon))
+    spend = _flat(gamma_gamma.expected_customer_spend(data=chunk))
+    if discount_rate > 0:
+        cumulative = [np.zeros_like(purchases)] + [
+            _flat(bgnbd.expected_purchases(data=chunk, future_t=float(t))) for t in steps[1:-1]] + [purchases]
+        discounted = sum(f * (b - a) for f, a, b in zip(factors, cumulative[:-1], cumulative[1:]))
+    else:
+        discounted = purchases
+    clv = margin * discounted * spend
+    a_q, p_q, c_q = (np.quantile(x, qs, axis=0) for x in (alive, purchases, clv))
+    parts.append(
+        pd.DataFrame(
+            {
+                "customer_id": chunk["customer_id"].to_numpy(),
+                "p_alive": alive.mean(0),
+                "p_alive_low": a_q[0],
+                "p_alive_high": a_q[1],
+                "expected_purchases": purchases.mean(0),
+                "expected_purchases_low": p_q[0],
+                "expected_purchases_high": p_q[1],
+                "expected_spend": spend.mean(0),
+                "clv_mean": clv.mean(0),
+                "clv_low": c_q[0],
+                "clv_high": c_q[1],
+            }
+        )
+    )
+    draws.append(clv)
+
+
 def predict_customer_value(
     bgnbd,
     gamma_gamma,
@@ -534,37 +594,10 @@ def predict_customer_value(
     tail = (1 - interval_prob) / 2
     qs = [tail, 1 - tail]
     parts, draws = [], []
-    for start in range(0, len(data), chunk_size):
-        chunk = data.iloc[start : start + chunk_size]
-        alive = _flat(bgnbd.expected_probability_alive(data=chunk))[idx_bg]
-        purchases = _flat(bgnbd.expected_purchases(data=chunk, future_t=horizon))[idx_bg]
-        spend = _flat(gamma_gamma.expected_customer_spend(data=chunk))[idx_gg]
-        if discount_rate > 0:
-            cumulative = [np.zeros_like(purchases)] + [
-                _flat(bgnbd.expected_purchases(data=chunk, future_t=float(t)))[idx_bg] for t in steps[1:-1]] + [purchases]
-            discounted = sum(f * (b - a) for f, a, b in zip(factors, cumulative[:-1], cumulative[1:]))
-        else:
-            discounted = purchases
-        clv = margin * discounted * spend
-        a_q, p_q, c_q = (np.quantile(x, qs, axis=0) for x in (alive, purchases, clv))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "customer_id": chunk["customer_id"].to_numpy(),
-                    "p_alive": alive.mean(0),
-                    "p_alive_low": a_q[0],
-                    "p_alive_high": a_q[1],
-                    "expected_purchases": purchases.mean(0),
-                    "expected_purchases_low": p_q[0],
-                    "expected_purchases_high": p_q[1],
-                    "expected_spend": spend.mean(0),
-                    "clv_mean": clv.mean(0),
-                    "clv_low": c_q[0],
-                    "clv_high": c_q[1],
-                }
-            )
-        )
-        draws.append(clv)
+    with _only_draws(bgnbd, idx_bg), _only_draws(gamma_gamma, idx_gg):
+        for start in range(0, len(data), chunk_size):
+            _predict_chunk(bgnbd, gamma_gamma, data.iloc[start : start + chunk_size], horizon, steps, factors, discount_rate,
+                           margin, qs, parts, draws)
     customers = pd.concat(parts, ignore_index=True)
     if one_time_unknown:
         customers.loc[data["frequency"].to_numpy() == 0, ["p_alive", "p_alive_low", "p_alive_high"]] = np.nan
@@ -608,7 +641,10 @@ def group_value(value: CustomerValue, groups: pd.Series | None = None) -> pd.Dat
 
 def expected_purchases_new_customer(bgnbd, horizon: float, interval_prob: float = 0.94) -> tuple[float, float, float]:
     """Expected purchases of a newly acquired customer in ``horizon`` periods: (mean, low, high), the equal-tailed
-    ``interval_prob`` interval over the posterior."""
-    values = np.asarray(bgnbd.expected_purchases_new_customer(t=horizon)).reshape(-1)
+    ``interval_prob`` interval over the posterior.
+
+    The models here have no covariates, so a new customer's expectation is the same whoever they are: it is computed
+    once per draw (on the model's first customer row) rather than once per draw and fitted customer."""
+    values = np.asarray(bgnbd.expected_purchases_new_customer(data=bgnbd.data.iloc[:1], t=horizon)).reshape(-1)
     tail = (1 - interval_prob) / 2
     return float(values.mean()), float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))

@@ -69,6 +69,48 @@ def test_discounted_margin_clv_by_hand(map_fit):
         clv.predict_customer_value(bg, gg, summary, horizon=horizon, margin=1.5)
 
 
+def _spread_posterior(model, names, chains: int, draws: int, seed: int):
+    """``model`` with its MAP posterior replaced by ``chains`` × ``draws`` jittered copies (a stand-in for NUTS draws)."""
+    import copy
+
+    import xarray as xr
+
+    out = copy.copy(model)
+    post = model.fit_result
+    rng = np.random.default_rng(seed)
+    ds = xr.Dataset({n: (("chain", "draw"), float(np.asarray(post[n]).reshape(-1)[0]) * np.exp(rng.normal(0, 0.05, (chains, draws))))
+                     for n in names}, coords={"chain": np.arange(chains), "draw": np.arange(draws)})
+    out.idata = xr.DataTree.from_dict({"/posterior": ds, **{f"/{g}": model.idata[g].to_dataset() for g in model.idata.children
+                                                              if g != "posterior"}})
+    return out
+
+
+def test_predictions_on_thinned_draws_equal_predictions_on_every_draw_then_picked(map_fit):
+    """predict_customer_value computes on the ``max_draws`` kept draws only: the same numbers as computing every draw
+    and keeping those (chains stacked chain by chain, draws paired by position)."""
+    summary, bg, gg = map_fit
+    bg2 = _spread_posterior(bg, ("r", "alpha", "a", "b"), 2, 60, seed=1)
+    gg2 = _spread_posterior(gg, clv.GAMMA_GAMMA_PARAMS, 2, 45, seed=2)
+    value = clv.predict_customer_value(bg2, gg2, summary, horizon=26, max_draws=37, discount_rate=0.1, chunk_size=250)
+    idx_bg, idx_gg = clv._draw_index(120, 37), clv._draw_index(90, 37)
+    alive = clv._flat(bg2.expected_probability_alive(data=summary))[idx_bg]
+    spend = clv._flat(gg2.expected_customer_spend(data=summary))[idx_gg]
+    steps = np.linspace(0, 26, 27)
+    factors = 1.1 ** (-((steps[:-1] + steps[1:]) / 2) / (365.25 / 7))
+    cum = [np.zeros_like(alive)] + [clv._flat(bg2.expected_purchases(data=summary, future_t=float(t)))[idx_bg] for t in steps[1:]]
+    clv_draws = spend * sum(f * (b - a) for f, a, b in zip(factors, cum[:-1], cum[1:]))
+    np.testing.assert_allclose(value.clv_draws, clv_draws, rtol=1e-10)
+    np.testing.assert_allclose(value.customers["p_alive"], alive.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(value.customers["expected_purchases"], cum[-1].mean(0), rtol=1e-12)
+    np.testing.assert_allclose(value.customers["expected_spend"], spend.mean(0), rtol=1e-12)
+    assert bg2.fit_result.sizes["draw"] == 60 and bg2.fit_result.sizes["chain"] == 2  # the model's posterior is restored
+    mean, low, high = clv.expected_purchases_new_customer(bg2, 26, 0.9)
+    every = np.asarray(bg2.expected_purchases_new_customer(t=26)).reshape(2, 60, -1)
+    assert np.allclose(every, every[..., :1])  # the same for every customer (no covariates)
+    assert mean == pytest.approx(every[..., 0].mean(), rel=1e-12)
+    assert (low, high) == pytest.approx(tuple(np.quantile(every[..., 0], [0.05, 0.95])), rel=1e-12)
+
+
 def test_group_value_sums_draws_per_group(map_fit):
     summary, bg, gg = map_fit
     value = clv.predict_customer_value(bg, gg, summary, horizon=10)
