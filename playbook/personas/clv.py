@@ -192,7 +192,8 @@ def fit_purchase_model(
 ):
     """A fitted PyMC-Marketing purchase model (``"bgnbd"``, ``"mbgnbd"`` or ``"pareto"``) on ``customer_id, frequency, recency, T``.
 
-    A BG/NBD MAP fit with the default priors goes through :func:`fit_bgnbd`'s NumPy posterior mode (``map_engine``)."""
+    A MAP fit with the default priors finds the posterior mode in NumPy (:func:`bgnbd_map`, :func:`mbgnbd_map`,
+    :func:`pareto_map`; see :data:`MAP_ENGINES`) rather than by PyMC's ``find_MAP`` on the compiled model."""
     import pymc_marketing.clv as pmc
 
     if model == "bgnbd" and _use_numpy_map(method, map_engine, model_config):
@@ -201,6 +202,9 @@ def fit_purchase_model(
     priors = default_pareto_priors() if model == "pareto" else default_bgnbd_priors()
     config = {**priors, **dict(model_config or {})}
     data = summary[["customer_id", "frequency", "recency", "T"]].reset_index(drop=True)
+    if _use_numpy_map(method, map_engine, model_config):
+        point = _pareto_point if model == "pareto" else _mbgnbd_point
+        return _fit_fast_map(getattr(pmc, cls_name)(model_config=config), data, point)
     return _fit(getattr(pmc, cls_name)(model_config=config), data, method, draws, tune, chains, seed, target_accept, sampler)
 
 
@@ -366,6 +370,80 @@ def bgnbd_map(frequency, recency, T, weights=None) -> dict[str, float]:
     return {"r": r, "alpha": alpha, "phi_dropout": phi, "kappa_dropout": kappa, "a": phi * kappa, "b": (1.0 - phi) * kappa}
 
 
+def _mbgnbd_loglik(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray, r, alpha, a, b) -> float:
+    """The MBG/NBD log-likelihood of weighted rows: PyMC-Marketing's ``ModifiedBetaGeoNBD.logp``, summed."""
+    from scipy.special import gammaln
+
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x + 1) - gammaln(b) - gammaln(a + b + x + 1)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    return float(w @ (a1 + a2 + a3 + np.logaddexp(a4, 0.0)))
+
+
+def _pareto_loglik(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, w: np.ndarray, r, alpha, s, beta) -> float:
+    """The Pareto/NBD log-likelihood of weighted rows: PyMC-Marketing's ``ParetoNBD.logp``, summed."""
+    from scipy.special import gammaln, hyp2f1
+
+    rsx, rx = r + s + x, r + x
+    big, small = (alpha, beta) if alpha >= beta else (beta, alpha)
+    second_t1, second_t2 = (s + 1, s) if alpha >= beta else (rx, rx + 1)
+    refactored = rsx * np.log(big + t_x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h1 = np.log(hyp2f1(rsx, second_t1, rsx + 1, (big - small) / (big + t_x)))
+        h2 = np.log(hyp2f1(rsx, second_t2, rsx + 1, (big - small) / (big + T))) - rsx * np.log(big + T) + refactored
+    a1 = gammaln(rx) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) - refactored
+    return float(w @ (a1 + np.logaddexp(np.log(s) - np.log(rsx) + h1, np.log(rx) - np.log(rsx) + h2)))
+
+
+def _mode(neg, x0: np.ndarray) -> np.ndarray:
+    """The minimiser of ``neg`` (a value only: L-BFGS-B with finite-difference gradients, then Nelder-Mead polish)."""
+    from scipy.optimize import minimize
+
+    res = minimize(neg, x0, method="L-BFGS-B", options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10})
+    res = minimize(neg, res.x, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 20000})
+    if not np.all(np.isfinite(res.x)):
+        raise RuntimeError(f"the posterior-mode search failed: {res.message}")
+    return res.x
+
+
+def mbgnbd_map(frequency, recency, T, weights=None) -> dict[str, float]:
+    """Posterior mode of the MBG/NBD under :func:`default_bgnbd_priors`: ``r, alpha, phi_dropout, kappa_dropout, a, b``.
+
+    PyMC's ``find_MAP`` objective for ``ModifiedBetaGeoModel`` (log-likelihood + log prior densities, no Jacobian:
+    flat r, α; φ ~ Uniform(0, 1); κ ~ Pareto(1, 1), −2 log κ), maximised over log r, log α, logit φ, log(κ − 1).
+    """
+    x, t_x, T_ = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
+    scale = 1.0 / max(float(w.sum()), 1.0)
+
+    def neg(u: np.ndarray) -> float:
+        r, alpha, phi, kappa = np.exp(u[0]), np.exp(u[1]), 1.0 / (1.0 + np.exp(-u[2])), 1.0 + np.exp(u[3])
+        lp = _mbgnbd_loglik(x, t_x, T_, w, r, alpha, phi * kappa, (1.0 - phi) * kappa) - 2.0 * np.log(kappa)
+        return -lp * scale if np.isfinite(lp) else np.inf
+
+    u = _mode(neg, np.zeros(4))
+    r, alpha = float(np.exp(u[0])), float(np.exp(u[1]))
+    phi, kappa = float(1.0 / (1.0 + np.exp(-u[2]))), float(1.0 + np.exp(u[3]))
+    return {"r": r, "alpha": alpha, "phi_dropout": phi, "kappa_dropout": kappa, "a": phi * kappa, "b": (1.0 - phi) * kappa}
+
+
+def pareto_map(frequency, recency, T, weights=None) -> dict[str, float]:
+    """Posterior mode of the Pareto/NBD under :func:`default_pareto_priors` (flat r, α, s, β: the maximum-likelihood
+    estimate), with PyMC-Marketing's ``ParetoNBD`` likelihood; maximised over log r, log α, log s, log β."""
+    x, t_x, T_ = (np.asarray(v, dtype=np.float64) for v in (frequency, recency, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
+    scale = 1.0 / max(float(w.sum()), 1.0)
+
+    def neg(u: np.ndarray) -> float:
+        ll = _pareto_loglik(x, t_x, T_, w, *np.exp(u))
+        return -ll * scale if np.isfinite(ll) else np.inf
+
+    u = _mode(neg, np.zeros(4))
+    r, alpha, s, beta = (float(e) for e in np.exp(u))
+    return {"r": r, "alpha": alpha, "s": s, "beta": beta}
+
+
 def gamma_gamma_map(frequency, monetary_value, weights=None) -> dict[str, float]:
     """Posterior mode of the Gamma-Gamma mean-spend model under :func:`default_gamma_gamma_priors` (flat p, q, v: the
     maximum-likelihood estimate), with PyMC-Marketing's ``GammaGammaModel`` likelihood; L-BFGS-B over log p, log q, log v.
@@ -431,6 +509,16 @@ def _fit_fast_map(model, data: pd.DataFrame, point_fn) -> Any:
 def _bgnbd_point(data: pd.DataFrame) -> dict[str, float]:
     (x, t_x, T), w = collapse_rows(data["frequency"].to_numpy(), data["recency"].to_numpy(), data["T"].to_numpy())
     return bgnbd_map(x, t_x, T, w)
+
+
+def _mbgnbd_point(data: pd.DataFrame) -> dict[str, float]:
+    (x, t_x, T), w = collapse_rows(data["frequency"].to_numpy(), data["recency"].to_numpy(), data["T"].to_numpy())
+    return mbgnbd_map(x, t_x, T, w)
+
+
+def _pareto_point(data: pd.DataFrame) -> dict[str, float]:
+    (x, t_x, T), w = collapse_rows(data["frequency"].to_numpy(), data["recency"].to_numpy(), data["T"].to_numpy())
+    return pareto_map(x, t_x, T, w)
 
 
 def _gamma_gamma_point(data: pd.DataFrame) -> dict[str, float]:

@@ -298,6 +298,34 @@ def test_numpy_map_equals_pymc_find_map(small_summary):
     assert set(fast_bg.fit_result.data_vars) == set(slow_bg.fit_result.data_vars)
 
 
+@pytest.mark.parametrize("model", ["mbgnbd", "pareto"])
+def test_numpy_map_of_mbgnbd_and_pareto_equals_pymc_find_map(small_summary, model):
+    """The holdout comparison's MAP fits: the NumPy mode is PyMC's ``find_MAP`` mode, and predicts like it."""
+    s = small_summary
+    fast = clv.fit_purchase_model(s, model, method="map", map_engine="numpy")
+    slow = clv.fit_purchase_model(s, model, method="map", map_engine="pymc")
+    names = clv.PURCHASE_MODELS[model][1]
+    np.testing.assert_allclose(_means(fast, names), _means(slow, names), rtol=2e-3)
+    data = s[["customer_id", "frequency", "recency", "T"]].head(80)
+    np.testing.assert_allclose(np.asarray(fast.expected_purchases(data=data, future_t=20)),
+                               np.asarray(slow.expected_purchases(data=data, future_t=20)), rtol=2e-3)
+    assert set(fast.fit_result.data_vars) == set(slow.fit_result.data_vars)
+
+
+def test_numpy_mbgnbd_and_pareto_logliks_equal_pymc_marketing_logp(small_summary):
+    import pymc as pm
+    from pymc_marketing.clv.distributions import ModifiedBetaGeoNBD, ParetoNBD
+
+    x, tx, T = (small_summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    value = np.stack([tx, x], axis=1)
+    w = np.ones_like(x)
+    want = pm.logp(ModifiedBetaGeoNBD.dist(a=0.9, b=3.1, r=0.7, alpha=5.0, T=T), value).eval().sum()
+    assert clv._mbgnbd_loglik(x, tx, T, w, 0.7, 5.0, 0.9, 3.1) == pytest.approx(want, rel=1e-7)  # PyTensor compiles with fastmath
+    for alpha, beta in [(5.0, 9.0), (9.0, 5.0)]:  # both branches of the hypergeometric terms
+        want = pm.logp(ParetoNBD.dist(r=0.7, alpha=alpha, s=0.6, beta=beta, T=T), value).eval().sum()
+        assert clv._pareto_loglik(x, tx, T, w, 0.7, alpha, 0.6, beta) == pytest.approx(want, rel=1e-7)  # PyTensor compiles with fastmath
+
+
 def test_map_engine_checks():
     s = pd.DataFrame({"customer_id": [1, 2, 3], "frequency": [0, 1, 2], "recency": [0.0, 1.0, 2.0], "T": [3.0, 3.0, 3.0]})
     with pytest.raises(ValueError, match="map_engine"):
