@@ -23,8 +23,9 @@ from playbook.results import DataWarning
 
 __all__ = ["PersonasResult", "analyze", "clusters", "clv", "cohorts", "holdout", "lifecycle", "narrative", "plots", "rfm", "rules", "summary"]
 
-#: Default sampling of the CLV models (PyMC's NUTS; PyMC-Marketing's CLV fit passes these to ``pymc.sample``).
-DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler="pymc", seed=42, target_accept=0.9)
+#: Default sampling of the CLV models (nutpie's NUTS with a low-rank mass matrix, :data:`clv.DEFAULT_SAMPLER`;
+#: PyMC-Marketing's CLV fit passes these to ``pymc.sample``).
+DEFAULT_SETTINGS = mcmc.Settings(draws=1000, tune=1000, chains=2, sampler=clv.DEFAULT_SAMPLER, seed=42, target_accept=0.9)
 
 UNIT_NAMES = {"D": "days", "W": "weeks", "M": "months"}
 #: A customer counts as probably alive at P(alive) ≥ this, probably gone below it.
@@ -332,7 +333,7 @@ def analyze(
     # CLV: BG/NBD for purchases, Gamma-Gamma for spend (PyMC-Marketing)
     btyd = summary.customer_summary(orders, end, time_unit)
     fit_args = dict(method=method, draws=settings.draws, tune=settings.tune, chains=settings.chains, seed=settings.seed,
-                    target_accept=settings.target_accept)
+                    target_accept=settings.target_accept, sampler=settings.sampler)
     if compare_models:
         comparison = holdout.compare(orders, end, horizon, time_unit, purchase_model, default=DEFAULT_PURCHASE_MODEL, seed=settings.seed)
     else:

@@ -69,6 +69,48 @@ def test_discounted_margin_clv_by_hand(map_fit):
         clv.predict_customer_value(bg, gg, summary, horizon=horizon, margin=1.5)
 
 
+def _spread_posterior(model, names, chains: int, draws: int, seed: int):
+    """``model`` with its MAP posterior replaced by ``chains`` × ``draws`` jittered copies (a stand-in for NUTS draws)."""
+    import copy
+
+    import xarray as xr
+
+    out = copy.copy(model)
+    post = model.fit_result
+    rng = np.random.default_rng(seed)
+    ds = xr.Dataset({n: (("chain", "draw"), float(np.asarray(post[n]).reshape(-1)[0]) * np.exp(rng.normal(0, 0.05, (chains, draws))))
+                     for n in names}, coords={"chain": np.arange(chains), "draw": np.arange(draws)})
+    out.idata = xr.DataTree.from_dict({"/posterior": ds, **{f"/{g}": model.idata[g].to_dataset() for g in model.idata.children
+                                                              if g != "posterior"}})
+    return out
+
+
+def test_predictions_on_thinned_draws_equal_predictions_on_every_draw_then_picked(map_fit):
+    """predict_customer_value computes on the ``max_draws`` kept draws only: the same numbers as computing every draw
+    and keeping those (chains stacked chain by chain, draws paired by position)."""
+    summary, bg, gg = map_fit
+    bg2 = _spread_posterior(bg, ("r", "alpha", "a", "b"), 2, 60, seed=1)
+    gg2 = _spread_posterior(gg, clv.GAMMA_GAMMA_PARAMS, 2, 45, seed=2)
+    value = clv.predict_customer_value(bg2, gg2, summary, horizon=26, max_draws=37, discount_rate=0.1, chunk_size=250)
+    idx_bg, idx_gg = clv._draw_index(120, 37), clv._draw_index(90, 37)
+    alive = clv._flat(bg2.expected_probability_alive(data=summary))[idx_bg]
+    spend = clv._flat(gg2.expected_customer_spend(data=summary))[idx_gg]
+    steps = np.linspace(0, 26, 27)
+    factors = 1.1 ** (-((steps[:-1] + steps[1:]) / 2) / (365.25 / 7))
+    cum = [np.zeros_like(alive)] + [clv._flat(bg2.expected_purchases(data=summary, future_t=float(t)))[idx_bg] for t in steps[1:]]
+    clv_draws = spend * sum(f * (b - a) for f, a, b in zip(factors, cum[:-1], cum[1:]))
+    np.testing.assert_allclose(value.clv_draws, clv_draws, rtol=1e-10)
+    np.testing.assert_allclose(value.customers["p_alive"], alive.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(value.customers["expected_purchases"], cum[-1].mean(0), rtol=1e-12)
+    np.testing.assert_allclose(value.customers["expected_spend"], spend.mean(0), rtol=1e-12)
+    assert bg2.fit_result.sizes["draw"] == 60 and bg2.fit_result.sizes["chain"] == 2  # the model's posterior is restored
+    mean, low, high = clv.expected_purchases_new_customer(bg2, 26, 0.9)
+    every = np.asarray(bg2.expected_purchases_new_customer(t=26)).reshape(2, 60, -1)
+    assert np.allclose(every, every[..., :1])  # the same for every customer (no covariates)
+    assert mean == pytest.approx(every[..., 0].mean(), rel=1e-12)
+    assert (low, high) == pytest.approx(tuple(np.quantile(every[..., 0], [0.05, 0.95])), rel=1e-12)
+
+
 def test_group_value_sums_draws_per_group(map_fit):
     summary, bg, gg = map_fit
     value = clv.predict_customer_value(bg, gg, summary, horizon=10)
@@ -254,6 +296,34 @@ def test_numpy_map_equals_pymc_find_map(small_summary):
     np.testing.assert_allclose(np.asarray(fast_bg.expected_probability_alive(data=data)),
                                np.asarray(slow_bg.expected_probability_alive(data=data)), rtol=1e-3)
     assert set(fast_bg.fit_result.data_vars) == set(slow_bg.fit_result.data_vars)
+
+
+@pytest.mark.parametrize("model", ["mbgnbd", "pareto"])
+def test_numpy_map_of_mbgnbd_and_pareto_equals_pymc_find_map(small_summary, model):
+    """The holdout comparison's MAP fits: the NumPy mode is PyMC's ``find_MAP`` mode, and predicts like it."""
+    s = small_summary
+    fast = clv.fit_purchase_model(s, model, method="map", map_engine="numpy")
+    slow = clv.fit_purchase_model(s, model, method="map", map_engine="pymc")
+    names = clv.PURCHASE_MODELS[model][1]
+    np.testing.assert_allclose(_means(fast, names), _means(slow, names), rtol=2e-3)
+    data = s[["customer_id", "frequency", "recency", "T"]].head(80)
+    np.testing.assert_allclose(np.asarray(fast.expected_purchases(data=data, future_t=20)),
+                               np.asarray(slow.expected_purchases(data=data, future_t=20)), rtol=2e-3)
+    assert set(fast.fit_result.data_vars) == set(slow.fit_result.data_vars)
+
+
+def test_numpy_mbgnbd_and_pareto_logliks_equal_pymc_marketing_logp(small_summary):
+    import pymc as pm
+    from pymc_marketing.clv.distributions import ModifiedBetaGeoNBD, ParetoNBD
+
+    x, tx, T = (small_summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    value = np.stack([tx, x], axis=1)
+    w = np.ones_like(x)
+    want = pm.logp(ModifiedBetaGeoNBD.dist(a=0.9, b=3.1, r=0.7, alpha=5.0, T=T), value).eval().sum()
+    assert clv._mbgnbd_loglik(x, tx, T, w, 0.7, 5.0, 0.9, 3.1) == pytest.approx(want, rel=1e-7)  # PyTensor compiles with fastmath
+    for alpha, beta in [(5.0, 9.0), (9.0, 5.0)]:  # both branches of the hypergeometric terms
+        want = pm.logp(ParetoNBD.dist(r=0.7, alpha=alpha, s=0.6, beta=beta, T=T), value).eval().sum()
+        assert clv._pareto_loglik(x, tx, T, w, 0.7, alpha, 0.6, beta) == pytest.approx(want, rel=1e-7)  # PyTensor compiles with fastmath
 
 
 def test_map_engine_checks():
