@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 PYTEST_ARGS ?= -n 2 --dist loadfile --durations=25
 ARGS ?=
+#: notebooks `make report` runs at once (2 cores: 248 s against 346 s one at a time, benchmarks/RESULTS.md)
+REPORT_JOBS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help env report test test-fast lab demo-data strip lint bench clean
@@ -22,8 +24,8 @@ $(STAMP): pyproject.toml
 
 env: $(STAMP)  ## create .venv (Python 3.12+) with the package, its dependencies and the python3 kernel
 
-report: $(STAMP)  ## run every notebook on the bundled demo data; prints the index page (ARGS="..." passes options)
-	$(BIN)/playbook run $(ARGS)
+report: $(STAMP)  ## run every notebook on the bundled demo data, REPORT_JOBS (2) at a time; prints the index page (ARGS="..." passes options)
+	$(BIN)/playbook run --jobs $(REPORT_JOBS) $(ARGS)
 
 test: $(STAMP)  ## run the whole test suite, slow recovery tests included
 	$(BIN)/pytest $(PYTEST_ARGS)
