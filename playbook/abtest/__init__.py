@@ -265,10 +265,10 @@ def analyze(
     times (0: once a day of the experiment, 14 without assignment times).
     """
     source = "experiment" if experiment is not None else "experiment_summary"
-    if experiment is not None and not isinstance(experiment["variant"].dtype, pd.CategoricalDtype):
-        # coded once: every per-arm group-by and mask below would otherwise re-hash millions of strings
-        experiment = experiment.assign(variant=experiment["variant"].astype(str).astype("category"))
     if experiment is not None:
+        # coded once: every per-arm group-by and mask below would otherwise re-hash millions of strings
+        if not isinstance(experiment["variant"].dtype, pd.CategoricalDtype):
+            experiment = experiment.assign(variant=experiment["variant"].astype(str).astype("category"))
         # the candidate segment columns too: their balance check, level count and segment model then read codes
         text = [c for c in checks.segment_candidates(experiment) if not isinstance(experiment[c].dtype, pd.CategoricalDtype)]
         if text:

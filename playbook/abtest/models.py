@@ -60,13 +60,12 @@ def revenue_model(experiment: pd.DataFrame, control: str, per_unit: bool = False
         pm.Binomial("spenders", n=units, p=q, observed=spenders)
         mu = pm.Normal("log_spend_mu", float(np.median(log_rev)), 1.0, dims="variant")
         sigma = pm.HalfNormal("log_spend_sigma", 1.0, dims="variant")
+        idx = pd.Categorical(spend_arm, categories=names).codes
         if per_unit:
-            idx = pd.Categorical(spend_arm, categories=names).codes
             pm.Normal("log_spend", mu[idx], sigma[idx], observed=log_rev)
         else:
-            by_arm = pd.Series(log_rev).groupby(pd.Categorical(spend_arm.to_numpy(), categories=names), observed=False)
-            s1 = by_arm.sum().to_numpy(float)
-            s2 = (pd.Series(log_rev) ** 2).groupby(pd.Categorical(spend_arm.to_numpy(), categories=names), observed=False).sum().to_numpy(float)
+            s1 = np.bincount(idx, weights=log_rev, minlength=len(names))
+            s2 = np.bincount(idx, weights=log_rev**2, minlength=len(names))
             n = spenders.astype(float)
             pm.Potential("log_spend", pm.math.sum(-n * pm.math.log(sigma) - 0.5 * n * np.log(2 * np.pi)
                                                   - (s2 - 2.0 * mu * s1 + n * mu**2) / (2.0 * sigma**2)))

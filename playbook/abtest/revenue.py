@@ -8,7 +8,6 @@ real); CUPED removes the part of capped revenue that pre-period revenue predicts
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,30 +35,9 @@ def winsorize(revenue: pd.Series, cap: float) -> pd.Series:
     return revenue.clip(upper=cap)
 
 
-def normal_mean_draws(values_by_variant: Mapping[str, np.ndarray], n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> dict[str, np.ndarray]:
-    """Draws of each arm's mean from its large-sample posterior N(mean, var / n) (flat prior)."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for v, values in values_by_variant.items():
-        values = np.asarray(values, float)
-        out[v] = rng.normal(values.mean(), values.std(ddof=1) / math.sqrt(len(values)), size=n_draws)
-    return out
-
-
-def normal_mean_draws_from_sums(counts: pd.DataFrame, n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> dict[str, np.ndarray]:
-    """Like :func:`normal_mean_draws`, from ``units``, ``revenue_sum`` and ``revenue_sum_sq`` per arm."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for row in counts.itertuples():
-        n = float(row.units)
-        mean = row.revenue_sum / n
-        var = max(0.0, (row.revenue_sum_sq - n * mean**2) / (n - 1.0))
-        out[str(row.variant)] = rng.normal(mean, math.sqrt(var / n), size=n_draws)
-    return out
-
-
 def normal_mean_draws_from_moments(moments: pd.DataFrame, arms: list[str], n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> dict[str, np.ndarray]:
-    """Like :func:`normal_mean_draws`, from ``units``, ``mean`` and ``std`` per arm (:func:`arm_moments`), arms in the order given."""
+    """Draws of each arm's mean from its large-sample posterior N(mean, std² / units) (flat prior), from ``units``, ``mean``
+    and ``std`` per arm (:func:`revenue_moments`), arms in the order given."""
     rng = np.random.default_rng(seed)
     m = moments.set_index("variant")
     return {v: rng.normal(float(m.loc[v, "mean"]), float(m.loc[v, "std"]) / math.sqrt(float(m.loc[v, "units"])), size=n_draws) for v in arms}
@@ -129,8 +107,9 @@ def cuped(metric: pd.Series, covariate: pd.Series, variant: pd.Series) -> CupedR
     return CupedResult(theta, float(reduction), adjusted, corr)
 
 
-def arm_moments(values: pd.Series, variant: pd.Series) -> pd.DataFrame:
-    """Units, mean and standard deviation (ddof 1) of ``values`` per variant (sorted), from one factorisation and ``bincount``."""
+def revenue_moments(values: pd.Series, variant: pd.Series) -> pd.DataFrame:
+    """Units, mean and standard deviation (ddof 1) of per-unit ``values`` per variant (sorted), from one factorisation and
+    ``bincount`` (for the Welch test and the normal posteriors of the mean)."""
     codes, names = arm_codes(variant)
     v = values.to_numpy(float)
     ok = codes >= 0
@@ -141,11 +120,6 @@ def arm_moments(values: pd.Series, variant: pd.Series) -> pd.DataFrame:
         std = np.sqrt(ss / (n - 1.0))
     std[n < 2] = np.nan
     return pd.DataFrame({"variant": names, "units": n.astype(np.int64), "mean": mean, "std": std})
-
-
-def revenue_moments(values: pd.Series, variant: pd.Series) -> pd.DataFrame:
-    """Units, mean and standard deviation of per-unit revenue per variant (for the Welch test)."""
-    return arm_moments(values, variant)
 
 
 def revenue_moments_from_sums(counts: pd.DataFrame) -> pd.DataFrame:

@@ -34,8 +34,10 @@ def test_normal_mean_draws_from_sums_match_unit_level():
     rng = np.random.default_rng(2)
     values = {"A": rng.exponential(5, 3000), "B": rng.exponential(6, 3000)}
     counts = pd.DataFrame({"variant": ["A", "B"], "units": [3000, 3000], "revenue_sum": [v.sum() for v in values.values()], "revenue_sum_sq": [(v**2).sum() for v in values.values()]})
-    d1 = revenue.normal_mean_draws(values, 100_000, seed=1)
-    d2 = revenue.normal_mean_draws_from_sums(counts, 100_000, seed=1)
+    units = pd.Series(np.concatenate(list(values.values())))
+    variant = pd.Series(["A"] * 3000 + ["B"] * 3000)
+    d1 = revenue.normal_mean_draws_from_moments(revenue.revenue_moments(units, variant), ["A", "B"], 100_000, seed=1)
+    d2 = revenue.normal_mean_draws_from_moments(revenue.revenue_moments_from_sums(counts), ["A", "B"], 100_000, seed=1)
     for v in ("A", "B"):
         assert d1[v].mean() == pytest.approx(d2[v].mean(), rel=1e-9) and d1[v].std() == pytest.approx(d2[v].std(), rel=1e-6)
 
@@ -90,12 +92,12 @@ def test_sufficient_statistic_cuped_equals_per_unit_cuped(categorical):
     np.testing.assert_allclose(res.adjusted.to_numpy(), adjusted.to_numpy(), rtol=1e-9)
 
 
-def test_arm_moments_and_top_share_equal_the_group_by():
+def test_revenue_moments_and_top_share_equal_the_group_by():
     rng = np.random.default_rng(9)
     n = 30_000
     variant = pd.Series(rng.choice(["B", "A", "C"], n)).astype("category")
     values = pd.Series(np.where(rng.uniform(size=n) < 0.05, rng.lognormal(4.0, 1.0, n), 0.0))
-    m = revenue.arm_moments(values, variant).set_index("variant")
+    m = revenue.revenue_moments(values, variant).set_index("variant")
     g = values.groupby(variant.astype(str))
     np.testing.assert_allclose(m["mean"], g.mean(), rtol=1e-12)
     np.testing.assert_allclose(m["std"], g.std(ddof=1), rtol=1e-12)
