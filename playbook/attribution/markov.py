@@ -32,35 +32,6 @@ class MarkovResult:
     total_value: float
 
 
-def transition_counts(paths: pd.DataFrame, self_loops: bool = False) -> pd.DataFrame:
-    """Weighted transition counts between states (from, to, conversions, value, journeys)."""
-    rows: dict[tuple[str, str], list[float]] = {}
-
-    def add(a: str, b: str, n: float, conv: float = 0.0, value: float = 0.0) -> None:
-        acc = rows.setdefault((a, b), [0.0, 0.0, 0.0])
-        acc[0] += n
-        acc[1] += conv
-        acc[2] += value
-
-    for row in paths.itertuples(index=False):
-        n = float(row.conversions + row.nulls)
-        if n <= 0 or len(row.path) == 0:
-            continue
-        steps = list(row.path)
-        if not self_loops:
-            steps = [c for i, c in enumerate(steps) if i == 0 or c != steps[i - 1]]
-        add(START, steps[0], n)
-        for a, b in zip(steps[:-1], steps[1:]):
-            add(a, b, n)
-        if row.conversions > 0:
-            add(steps[-1], CONVERSION, float(row.conversions), float(row.conversions), float(row.value))
-        if row.nulls > 0:
-            add(steps[-1], NULL, float(row.nulls))
-    return pd.DataFrame(
-        [(a, b, *v) for (a, b), v in rows.items()], columns=["from_state", "to_state", "journeys", "conversions", "value"]
-    )
-
-
 @dataclass
 class ChainCounts:
     """Weighted first-order transition counts as arrays; state 0 is ``(start)``, state ``i`` is ``channels[i - 1]``."""
@@ -73,7 +44,7 @@ class ChainCounts:
 
 
 def chain_counts(paths: pd.DataFrame, self_loops: bool = False) -> ChainCounts:
-    """The counts of :func:`transition_counts` as arrays, vectorised over the flattened paths.
+    """Weighted transition counts of the paths as arrays, vectorised over the flattened paths.
 
     Channel names are coded once (``pd.factorize``) over all touches; each touch is a transition
     from the previous touch of its path (or ``(start)``) counted with the path's journeys

@@ -115,9 +115,38 @@ def test_order_choice_prefers_second_order_when_history_matters_and_first_when_n
     assert set(choice.as_dict()) == {"order", "rule", "scores"} and "one standard error" in choice.rule
 
 
+def _transition_counts(paths: pd.DataFrame, self_loops: bool = False) -> pd.DataFrame:
+    """Weighted transition counts between states (from, to, conversions, value, journeys), by a plain loop over the paths."""
+    rows: dict[tuple[str, str], list[float]] = {}
+
+    def add(a: str, b: str, n: float, conv: float = 0.0, value: float = 0.0) -> None:
+        acc = rows.setdefault((a, b), [0.0, 0.0, 0.0])
+        acc[0] += n
+        acc[1] += conv
+        acc[2] += value
+
+    for row in paths.itertuples(index=False):
+        n = float(row.conversions + row.nulls)
+        if n <= 0 or len(row.path) == 0:
+            continue
+        steps = list(row.path)
+        if not self_loops:
+            steps = [c for i, c in enumerate(steps) if i == 0 or c != steps[i - 1]]
+        add(J.START, steps[0], n)
+        for a, b in zip(steps[:-1], steps[1:]):
+            add(a, b, n)
+        if row.conversions > 0:
+            add(steps[-1], J.CONVERSION, float(row.conversions), float(row.conversions), float(row.value))
+        if row.nulls > 0:
+            add(steps[-1], J.NULL, float(row.nulls))
+    return pd.DataFrame(
+        [(a, b, *v) for (a, b), v in rows.items()], columns=["from_state", "to_state", "journeys", "conversions", "value"]
+    )
+
+
 def _reference_counts(paths: pd.DataFrame, self_loops: bool):
-    """Straightforward per-path loop: the dict counts of transition_counts, as arrays over (start) + sorted channels."""
-    counts = M.transition_counts(paths, self_loops=self_loops)
+    """Straightforward per-path loop: the dict counts of _transition_counts, as arrays over (start) + sorted channels."""
+    counts = _transition_counts(paths, self_loops=self_loops)
     channels = J.channels_of(paths)
     idx = {s: i for i, s in enumerate([J.START, *channels])}
     n = len(idx)
