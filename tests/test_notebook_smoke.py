@@ -1,5 +1,6 @@
 """Every notebook runs through the real CLI on the bundled demo data (smoke mode) and reports properly."""
 
+import html
 import json
 import re
 
@@ -124,6 +125,24 @@ def test_results_json_has_the_public_keys(playbook_run, name):
         for channel in data["channels"]:
             assert {"current", "optimal", "at_bound"} <= set(data["optimizer"][channel]), channel
             assert {"current", "optimal", "at_bound"} <= set(data["optimizer_profit"][channel]), channel
+
+
+#: A table header that is a code name: lower-case words joined by underscores (``prob_beats_control``, ``delta_x``).
+IDENTIFIER = re.compile(r"[a-z0-9]+(_[a-z0-9]+)+")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_main_body_tables_have_human_headers_and_stale_data_a_banner(playbook_run, name):
+    """Issue 20: no header of a table before the appendix is an identifier; the demo data are stale, so every
+    report says so in its banner and in ``meta.stale``."""
+    out, _ = playbook_run
+    page = (out / f"{name}.html").read_text()
+    body = re.split(r'<h2 id="Appendix', page)[0]
+    headers = [html.unescape(re.sub(r"<[^>]+>", "", h)).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", body, flags=re.S)]
+    assert headers, f"{name}: no table in the main body to check"
+    assert not [h for h in headers if IDENTIFIER.fullmatch(h)], f"{name}: identifier headers in the main body"
+    meta = json.loads((out / f"{name}.json").read_text())["meta"]
+    assert meta["stale"] is True and f"{meta['data_age_days']} days before this run" in page
 
 
 @pytest.mark.skipif("market_analysis" not in NOTEBOOKS, reason="notebook not present")

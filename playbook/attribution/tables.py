@@ -12,6 +12,13 @@ if TYPE_CHECKING:  # pragma: no cover
 _PCT1 = "{:.1%}"
 
 
+def _model_headers(columns, suffix: str = "") -> dict[str, str]:
+    """Human headers of attribution-model columns (``first_touch`` → ``First touch``), with ``suffix``."""
+    from playbook.attribution.plots import MODEL_LABELS
+
+    return {c: MODEL_LABELS.get(c, c.replace("_", " ").capitalize()) + suffix for c in columns}
+
+
 def _money(r: AttributionResult):
     return lambda x: fmt.money(x, r.settings.currency, 2 if abs(x) < 100 else 0)
 
@@ -23,6 +30,10 @@ def unit_economics(r: AttributionResult) -> dict:
         "frame": e,
         "formats": {"spend": m, "revenue": m, "cpa": m, "cac": m, "cvr": _PCT1, "pay_rate": _PCT1, "roas": fmt.ratio,
                     "roas_low": fmt.ratio, "roas_high": fmt.ratio, "signups": fmt.count, "orders": fmt.count},
+        "headers": {"channel": "Channel", "spend": f"Spend, {r.settings.currency}", "signups": "Sign-ups", "orders": "Orders",
+                    "revenue": f"Revenue, {r.settings.currency}", "cvr": "Click → sign-up", "pay_rate": "Sign-up → order",
+                    "cpa": f"CPA, {r.settings.currency}", "cac": f"CAC, {r.settings.currency}", "roas": "ROAS",
+                    "roas_low": f"ROAS, {fmt.interval_label(r.interval)}: low", "roas_high": f"ROAS, {fmt.interval_label(r.interval)}: high"},
         "caption": "Unit economics over the whole period (CPA = spend per sign-up, CAC = spend per paying customer; "
                    f"ROAS is attributed, with its {fmt.interval_label(r.interval)})",
     }
@@ -32,6 +43,8 @@ def alert_episodes(r: AttributionResult) -> dict:
     return {
         "frame": r.funnel.bad_episodes[["channel", "metric", "start", "end", "days", "worst_change", "worst_z"]],
         "formats": {"worst_change": lambda v: fmt.pct(v, signed=True), "worst_z": "{:+.1f}"},
+        "headers": {"channel": "Channel", "metric": "KPI", "start": "First day", "end": "Last day", "days": "Days",
+                    "worst_change": "Largest move vs expected", "worst_z": "Largest z-score"},
         "caption": "Alert episodes (consecutive alerted days), strongest first",
     }
 
@@ -50,6 +63,7 @@ def shares(r: AttributionResult) -> dict:
     tbl = r.paths.shares.copy()
     tbl.insert(0, "channel", tbl.index)
     return {"frame": tbl.loc[ranking(r)], "formats": {c: _PCT1 for c in r.paths.shares.columns},
+            "headers": {"channel": "Channel", **_model_headers(r.paths.shares.columns)},
             "caption": "Share of observed conversions by model" + (" (MMM: share of incremental revenue)" if r.mmm_given else "")}
 
 
@@ -89,10 +103,23 @@ def triangulation(r: AttributionResult) -> dict:
     roas_cols = [c for c in t.columns if "roas" in c]
     return {"frame": t, "formats": {**{c: _PCT1 for c in share_cols}, **{c: fmt.ratio for c in roas_cols}, "lift_tests": fmt.count,
                                     "flag": lambda v: str(v).replace("_", " ")},
+            "headers": _triangulation_headers(t.columns, fmt.interval_label(r.interval)),
             "caption": "Triangulation per channel: MMM incremental ROAS and share of media contribution, attribution models' share of "
                        "attributed revenue, lift-test ROAS, and the disagreement flag"}
 
 
 def time_to_conversion(r: AttributionResult) -> dict:
     return {"frame": r.paths.time_to_conversion, "formats": {"journeys": fmt.count, "median_days": "{:.1f}", "p90_days": "{:.1f}"},
+            "headers": {"channel": "Channel", "journeys": "Converting journeys", "median_days": "Median days", "p90_days": "90th percentile, days"},
             "caption": "Days from a channel's first touch to the conversion, over the converting journeys it touched (all: the journey's first touch)"}
+
+
+def _triangulation_headers(columns, band: str) -> dict[str, str]:
+    """Human headers of the triangulation table (``mmm_roas_hdi_low`` → ``MMM ROAS, 90% interval: low``)."""
+    fixed = {"channel": "Channel", "mmm_roas_mean": "MMM ROAS", "mmm_roas_hdi_low": f"MMM ROAS, {band}: low",
+             "mmm_roas_hdi_high": f"MMM ROAS, {band}: high", "mmm_share": "MMM share of media contribution",
+             "mmm_share_hdi_low": f"MMM share, {band}: low", "mmm_share_hdi_high": f"MMM share, {band}: high",
+             "lift_test_roas": "Lift-test ROAS", "lift_test_roas_low": "Lift-test ROAS: low", "lift_test_roas_high": "Lift-test ROAS: high",
+             "lift_tests": "Lift tests", "flag": "Disagreement"}
+    shares = _model_headers([c.removesuffix("_share") for c in columns if c.endswith("_share") and c not in fixed], " share")
+    return {**fixed, **{f"{c}_share": h for c, h in shares.items()}}

@@ -544,9 +544,16 @@ def calibration_sentence(r: MMMResult) -> str:
     return f"{r.lift_source} {moves}. {_lift_duration_text(r)}"
 
 
+#: Human headers of the lift-test table (the columns of lift_tests.csv, money per week).
+LIFT_HEADERS = {"channel": "Channel", "x": "Weekly spend before the test (x)", "delta_x": "Change in weekly spend (Δx)",
+                "delta_y": "Measured change in weekly KPI (Δy)", "sigma": "Standard error of Δy (σ)"}
+
+
 def lift_table(r: MMMResult) -> pd.DataFrame:
+    """The lift tests used, money formatted, with human headers (:data:`LIFT_HEADERS`)."""
     t = r.lifts
-    return pd.DataFrame({"channel": t["channel"], **{c: t[c].map(lambda v: _money(r, v)) for c in ("x", "delta_x", "delta_y", "sigma")}})
+    frame = pd.DataFrame({"channel": t["channel"], **{c: t[c].map(lambda v: _money(r, v)) for c in ("x", "delta_x", "delta_y", "sigma")}})
+    return frame.rename(columns=LIFT_HEADERS)
 
 
 def calibration_table(r: MMMResult) -> pd.DataFrame:
