@@ -19,12 +19,11 @@ Then **the notebook's own fits**: ``playbook.mmm.analyze`` on the demo data with
 automatic extension if one ran); the rest of ``analyze`` (posterior predictive, plan, summaries) is the
 difference to the whole call.
 
-Each configuration is timed ``--repeats`` times (default 1: one fit is 30–90 s and the figures are
-MCMC-dominated, so the spread between repeats is small next to the differences measured; pass 3 for a
-median); the first call of the process also pays PyTensor's compilation cache warm-up, so a warm-up fit
+Each configuration is timed ``--repeats`` times (default 3, the median reported, as every comparison of
+``make bench``; pass 1 for a quicker look: one fit is 15–40 s and MCMC-dominated); the first call of the process also pays PyTensor's compilation cache warm-up, so a warm-up fit
 at small draws runs first.
 
-Run:  python benchmarks/mmm_compare.py [--repeats 1] [--no-write]
+Run:  python benchmarks/mmm_compare.py [--repeats 3] [--no-write]
 Do not run it while others need the machine.
 """
 
@@ -127,7 +126,7 @@ def notebook_fits(api) -> tuple[list[tuple[str, float, int, int]], float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=1, help="timed fits per configuration (median reported)")
+    ap.add_argument("--repeats", type=int, default=3, help="timed fits per configuration (median reported)")
     ap.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
