@@ -279,8 +279,7 @@ def analyze(
     # Uncalibrated fit; then, if lift tests exist, the calibrated fit that the report uses (extended if it missed convergence).
     # The uncalibrated fit only feeds the before/after comparison of ROAS: half the draws, as the holdout fit, and no prior draws.
     if lifts is not None:
-        model_before = fit_model(build_model(inp, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality), inp,
-                                 half_draws(settings), prior_samples=0, label="MMM (before calibration)")
+        model_before = fit_model(spec.build(inp), inp, half_draws(settings), prior_samples=0, label="MMM (before calibration)")
         fitted, extension = fit_converged(inp, spec, settings, lifts, prior_samples, max_extensions, label="MMM")
     else:
         fitted, extension = fit_converged(inp, spec, settings, None, prior_samples, max_extensions, label="MMM")
@@ -291,8 +290,7 @@ def analyze(
         train, test = inp.head_weeks(inp.n_weeks - holdout_weeks), inp.tail_weeks(holdout_weeks)
         hs = half_draws(extension.settings_after)
         holdout_lifts, holdout_left_out = data.lift_tests_before(lifts, test.frame["date"].min())
-        model_holdout = fit_model(build_model(train, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality), train, hs,
-                                  lift_tests=holdout_lifts, prior_samples=0, label="MMM (holdout)")
+        model_holdout = fit_model(spec.build(train), train, hs, lift_tests=holdout_lifts, prior_samples=0, label="MMM (holdout)")
         holdout = holdout_forecast(model_holdout, test, interval)
     card = health_card(fitted, holdout, interval=interval)
 

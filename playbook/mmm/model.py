@@ -52,6 +52,10 @@ class Spec:
     def describe(self) -> str:
         return f"{self.adstock} adstock (l_max {self.l_max}), {self.saturation} saturation, {self.yearly_seasonality or 0} yearly Fourier modes"
 
+    def build(self, inp: MMMInput, model_config: dict | None = None):
+        """An unfitted model of this shape for ``inp`` (:func:`build_model`)."""
+        return build_model(inp, self.adstock, self.saturation, self.l_max, self.yearly_seasonality, model_config)
+
 
 def build_model(
     inp: MMMInput,
@@ -192,7 +196,7 @@ def fit_converged(
     budget); the health card then judges the last fit. A refit samples the same graph afresh (new warm-up and
     draws) without compiling it again.
     """
-    model = prepare_model(build_model(inp, spec.adstock, spec.saturation, spec.l_max, spec.yearly_seasonality), inp, lift_tests)
+    model = prepare_model(spec.build(inp), inp, lift_tests)
     with mcmc.compile_once():  # a refit samples the same graph again: nutpie compiles it once
         sample_model(model, inp, settings, prior_samples=prior_samples, label=label)
         diag = diagnostics(model)

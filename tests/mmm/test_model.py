@@ -51,3 +51,10 @@ def test_the_extension_refits_the_same_graph_with_one_compilation(monkeypatch):
     post = model.idata.posterior
     assert post.sizes["draw"] == 40 and post.sizes["chain"] == 2  # the posterior is the refit's
     assert model.idata.prior.sizes["draw"] == 20 and model.idata.posterior_predictive.sizes["draw"] == 40
+
+
+def test_spec_builds_the_model_of_its_shape():
+    inp = D.prepare_input(frame(), "revenue")
+    model = Mo.Spec("delayed", "hill", 4, 0).build(inp)
+    assert type(model.adstock).__name__ == "DelayedAdstock" and model.adstock.l_max == 4
+    assert type(model.saturation).__name__ == "HillSaturation" and model.yearly_seasonality is None
