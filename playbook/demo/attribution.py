@@ -132,16 +132,16 @@ def make_funnel(world: World) -> tuple[pd.DataFrame, dict]:
             anomalies.append({**a, "offset": start})
     # One business: the funnel's orders are the first orders of Nimbus's customers, so the trial-to-paid
     # rates are scaled to make the expected orders (anomalies aside) the customers (playbook.demo.business).
-    by_channel = {ch: float((spend[ch].to_numpy() / _rates(ch)["cpm"] * 1000.0 * _rates(ch)["ctr"] * np.take(DOW_CTR, dow)
-                             * _rates(ch)["cvr"] * (1.0 + _rates(ch)["drift"] * t) * np.take(DOW_CVR, dow)
-                             * _rates(ch)["pay_rate"]).sum()) * np.exp(1.5 * DAY_NOISE_SD**2) for ch in world.channels}
+    base = {ch: _rates(ch) for ch in world.channels}
+    by_channel = {ch: float((spend[ch].to_numpy() / r["cpm"] * 1000.0 * r["ctr"] * np.take(DOW_CTR, dow) * r["cvr"]
+                             * (1.0 + r["drift"] * t) * np.take(DOW_CVR, dow) * r["pay_rate"]).sum()) * np.exp(1.5 * DAY_NOISE_SD**2)
+                  for ch, r in base.items()}
     base_orders = sum(by_channel.values())
     pay_scale = business.pay_rate_scale(world, base_orders)
     # ... and their order values are first orders too: one factor on the channels' order values makes the expected
     # revenue per order the order book's mean first-order value (the channels keep their differences).
-    value_scale = business.order_value_scale(world, by_channel, {ch: _rates(ch)["aov"] for ch in world.channels})
-    rates = {ch: {**_rates(ch), "pay_rate": _rates(ch)["pay_rate"] * pay_scale, "aov": _rates(ch)["aov"] * value_scale}
-             for ch in world.channels}
+    value_scale = business.order_value_scale(world, by_channel, {ch: r["aov"] for ch, r in base.items()})
+    rates = {ch: {**r, "pay_rate": r["pay_rate"] * pay_scale, "aov": r["aov"] * value_scale} for ch, r in base.items()}
     expected_value = sum(by_channel[ch] * rates[ch]["aov"] for ch in world.channels) / base_orders
     frames = []
     for ch in world.channels:

@@ -199,10 +199,21 @@ def too_few_weeks(inp: MMMInput, l_max: int, yearly_modes: int) -> str | None:
     if inp.n_weeks >= needed:
         return None
     return (
-        f"mmm.csv: {inp.n_weeks} modelled weeks, but this model needs at least {needed} (carry-over of up to {l_max} weeks plus "
-        f"one week per parameter for {len(inp.channels)} channels and {len(inp.controls)} controls); nothing was sampled. "
-        "Add weeks, or fit fewer channels, controls or seasonal modes."
+        f"mmm.csv: {inp.n_weeks} modelled weeks, but this model needs at least {needed} ({_weeks_terms(inp, l_max, yearly_modes or 0)}, "
+        f"at least {MIN_WEEKS}); nothing was sampled. {SMALLER_MODEL}."
     )
+
+
+#: What to do about too few weeks (both refusals say it).
+SMALLER_MODEL = "Add weeks, or fit a smaller model (a shorter l_max, fewer yearly_seasonality modes or controls)"
+
+
+def _weeks_terms(inp: MMMInput, l_max: int, modes: int) -> str:
+    """The sum :func:`weeks_needed` makes for ``inp``, term by term: ``'8 (l_max, the longest carry-over) + 2 (intercept and noise) + …'``."""
+    parts = [f"{l_max} (l_max, the longest carry-over)", "2 (intercept and noise)", f"3 × {len(inp.channels)} channels"]
+    parts += [f"{len(inp.controls)} controls ({', '.join(inp.controls)})" if inp.controls else "0 controls"]
+    parts += [f"2 × {modes} yearly modes"] if modes else []
+    return " + ".join(parts)
 
 
 def _enough_weeks(frame: pd.DataFrame, values: dict) -> list[Violation]:
@@ -220,17 +231,13 @@ def _enough_weeks(frame: pd.DataFrame, values: dict) -> list[Violation]:
     needed = weeks_needed(len(inp.channels), len(inp.controls), l_max, modes)
     if inp.n_weeks >= needed:
         return []
-    parts = [f"{l_max} (l_max, the longest carry-over)", "2 (intercept and noise)", f"3 × {len(inp.channels)} channels"]
-    parts += [f"{len(inp.controls)} controls ({', '.join(inp.controls)})" if inp.controls else "0 controls"]
-    parts += [f"2 × {modes} yearly modes"] if modes else []
     left = []
     if inp.missing_kpi_weeks:
         left.append(f"{len(inp.missing_kpi_weeks)} with no {values['kpi']}")
     if values["smoke"] and inp.n_weeks == SMOKE_WEEKS:
         left.append(f"a smoke run models the last {SMOKE_WEEKS}")
-    rule = (f"at least {needed} modelled weeks for this model: {' + '.join(parts)}, at least {MIN_WEEKS}; the file has "
-            f"{inp.n_weeks}{' (' + '; '.join(left) + ')' if left else ''}. Add weeks, or fit a smaller model (a shorter l_max, "
-            "fewer yearly_seasonality modes or controls)")
+    rule = (f"at least {needed} modelled weeks for this model: {_weeks_terms(inp, l_max, modes)}, at least {MIN_WEEKS}; the file has "
+            f"{inp.n_weeks}{' (' + '; '.join(left) + ')' if left else ''}. {SMALLER_MODEL}")
     gone = [f"channel {d.channel} (spend in {d.spend_weeks} weeks)" for d in dropped]
     gone += [f"control {c} (the same in every week)" for c in inp.constant_controls]
     if gone:

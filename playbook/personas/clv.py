@@ -622,21 +622,32 @@ def _only_draws(model, idx: np.ndarray) -> Iterator[None]:
         model.idata = saved
 
 
-def _predict_chunk(bgnbd, gamma_gamma, chunk: pd.DataFrame, horizon: float, steps: np.ndarray, factors: np.ndarray,
-                   discount_rate: float, margin: float, qs: list[float], parts: list, draws: list) -> None:
-    """Append one chunk's prediction table to ``parts`` and its (draws × customers) CLV draws to ``draws``."""
+@dataclass(frozen=True)
+class _ValueTerms:
+    """What every chunk of :func:`predict_customer_value` shares: the horizon, its discounting steps, the margin, the quantiles."""
+
+    horizon: float
+    steps: np.ndarray  # step ends over the horizon, from 0
+    factors: np.ndarray  # discount factor of each step (at its midpoint)
+    discounted: bool
+    margin: float
+    qs: list[float]  # interval ends
+
+
+def _predict_chunk(bgnbd, gamma_gamma, chunk: pd.DataFrame, terms: _ValueTerms) -> tuple[pd.DataFrame, np.ndarray]:
+    """One chunk of customers: its prediction table and its (draws × customers) CLV draws."""
     alive = _flat(bgnbd.expected_probability_alive(data=chunk))
-    purchases = _flat(bgnbd.expected_purchases(data=chunk, future_t=horizon))
+    purchases = _flat(bgnbd.expected_purchases(data=chunk, future_t=terms.horizon))
     spend = _flat(gamma_gamma.expected_customer_spend(data=chunk))
-    if discount_rate > 0:
+    if terms.discounted:
         cumulative = [np.zeros_like(purchases)] + [
-            _flat(bgnbd.expected_purchases(data=chunk, future_t=float(t))) for t in steps[1:-1]] + [purchases]
-        discounted = sum(f * (b - a) for f, a, b in zip(factors, cumulative[:-1], cumulative[1:]))
+            _flat(bgnbd.expected_purchases(data=chunk, future_t=float(t))) for t in terms.steps[1:-1]] + [purchases]
+        discounted = sum(f * (b - a) for f, a, b in zip(terms.factors, cumulative[:-1], cumulative[1:]))
     else:
         discounted = purchases
-    clv = margin * discounted * spend
-    a_q, p_q, c_q = (np.quantile(x, qs, axis=0) for x in (alive, purchases, clv))
-    parts.append(
+    clv = terms.margin * discounted * spend
+    a_q, p_q, c_q = (np.quantile(x, terms.qs, axis=0) for x in (alive, purchases, clv))
+    return (
         pd.DataFrame(
             {
                 "customer_id": chunk["customer_id"].to_numpy(),
@@ -651,9 +662,9 @@ def _predict_chunk(bgnbd, gamma_gamma, chunk: pd.DataFrame, horizon: float, step
                 "clv_low": c_q[0],
                 "clv_high": c_q[1],
             }
-        )
+        ),
+        clv,
     )
-    draws.append(clv)
 
 
 def predict_customer_value(
@@ -695,12 +706,10 @@ def predict_customer_value(
     n_draws = min(n_bg, n_gg, max_draws)
     idx_bg, idx_gg = _draw_index(n_bg, n_draws), _draw_index(n_gg, n_draws)
     tail = (1 - interval_prob) / 2
-    qs = [tail, 1 - tail]
-    parts, draws = [], []
+    terms = _ValueTerms(float(horizon), steps, factors, discount_rate > 0, margin, [tail, 1 - tail])
     with _only_draws(bgnbd, idx_bg), _only_draws(gamma_gamma, idx_gg):
-        for start in range(0, len(data), chunk_size):
-            _predict_chunk(bgnbd, gamma_gamma, data.iloc[start : start + chunk_size], horizon, steps, factors, discount_rate,
-                           margin, qs, parts, draws)
+        parts, draws = zip(*(_predict_chunk(bgnbd, gamma_gamma, data.iloc[start : start + chunk_size], terms)
+                             for start in range(0, len(data), chunk_size)))
     customers = pd.concat(parts, ignore_index=True)
     if one_time_unknown:
         customers.loc[data["frequency"].to_numpy() == 0, ["p_alive", "p_alive_low", "p_alive_high"]] = np.nan

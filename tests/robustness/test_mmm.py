@@ -110,8 +110,12 @@ def test_fewer_weeks_than_the_model_needs_is_refused_before_sampling(tmp_path, d
     assert inp.constant_controls == ["holiday"]  # no holiday in the first 30 weeks: left out, so 2 controls and the trend
     needed = data.weeks_needed(6, 3, 8, 2)
     assert needed == 8 + 2 + 3 * 6 + 3 + 2 * 2
-    with pytest.raises(ValueError, match=rf"mmm.csv: 30 modelled weeks, but this model needs at least {needed} .*nothing was sampled"):
+    with pytest.raises(ValueError, match=rf"mmm.csv: 30 modelled weeks, but this model needs at least {needed} .*nothing was sampled") as err:
         mmm_room.analyze(frame, controls=CONTROLS)
+    # worded as the pre-run rule words it: the sum term by term, and what to do
+    assert ("(8 (l_max, the longest carry-over) + 2 (intercept and noise) + 3 × 6 channels + 3 controls (price_index, "
+            "competitor_promo, trend) + 2 × 2 yearly modes, at least 26)") in str(err.value)
+    assert str(err.value).endswith(f"{data.SMALLER_MODEL}.")
 
 
 def test_fewer_weeks_than_the_default_model_needs_is_refused_before_the_notebook_runs(tmp_path, demo):
