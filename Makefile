@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 PYTEST_ARGS ?= -n 2 --dist loadfile --durations=25
 ARGS ?=
-#: notebooks `make report` runs at once (2 cores: 248 s against 346 s one at a time, benchmarks/RESULTS.md)
+#: notebooks `make report` runs at once (the demo on 2 cores: 156 s, against 304 s before the speed-ups one at a time; benchmarks/RESULTS.md)
 REPORT_JOBS ?= 2
 
 .DEFAULT_GOAL := help

@@ -19,6 +19,7 @@ Run:  python benchmarks/abtest_scale.py [--units 10000000] [--repeats 3] [--mode
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -26,8 +27,12 @@ import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
-import pandas as pd
+# The playbook runs every analysis in a kernel with one OpenBLAS thread unless the caller sets one
+# (playbook.execute.KERNEL_ENV_DEFAULTS); time it in the same environment. It must be set before NumPy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import Report, measure, secs  # noqa: E402
@@ -123,7 +128,9 @@ def main() -> None:
     units_line = ", ".join(f"{v} {int(conv.loc[v, 'units']):,} units / {int(conv.loc[v, 'conversions']):,} conversions" for v in conv.index)
     rep.add(f"Synthetic experiment, seed 5: {len(exp):,} units over 4 variants ({units_line}); 28 days of assignments; "
             f"revenue log-normal for converters. Closed form: median of {args.repeats} timed runs after one warm-up; "
-            "notebook analysis: no warm-up (each run samples its models afresh). Peak = largest RSS increase during a call (MiB).")
+            "notebook analysis: no warm-up (each run samples its models afresh). Peak = largest RSS increase during a call (MiB). "
+            f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, as the playbook's kernels run "
+            "(`playbook.execute.KERNEL_ENV_DEFAULTS`; the script keeps a value the caller sets).")
     rep.add()
     rep.table(["what", "runs", "seconds (median)", "min–max", "peak MiB"], rows)
     if not args.no_breakdown:
