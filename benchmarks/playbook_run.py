@@ -65,6 +65,8 @@ def startup_seconds(code: str, cwd: Path, kernel: str) -> float:
 #: The commit the speed-ups of issue 14 are measured against: main when the benchmark suite landed (2026-12-02 06:04
 #: UTC), before any of them; its `make report` ran the notebooks one at a time.
 BASELINE = "8828792"
+#: This repository (the baseline's worktree is made from it).
+REPO = Path(__file__).resolve().parent.parent
 
 
 def run_once(cmd: list[str], out: Path, env: dict | None = None) -> tuple[float, dict, subprocess.CompletedProcess]:
@@ -81,8 +83,7 @@ def run_once(cmd: list[str], out: Path, env: dict | None = None) -> tuple[float,
 
 def baseline_tree(commit: str, where: Path) -> Path | None:
     """A detached git worktree of ``commit`` of this repository at ``where`` (None, with the reason printed, if git cannot make one)."""
-    repo = Path(__file__).resolve().parent.parent
-    proc = subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(where), commit], capture_output=True, text=True)
+    proc = subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(where), commit], capture_output=True, text=True)
     if proc.returncode:
         print(f"no before run: git worktree add {commit} failed: {proc.stderr.strip()}", flush=True)
         return None
@@ -90,8 +91,7 @@ def baseline_tree(commit: str, where: Path) -> Path | None:
 
 
 def remove_tree(where: Path) -> None:
-    repo = Path(__file__).resolve().parent.parent
-    subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(where)], capture_output=True, text=True)
+    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(where)], capture_output=True, text=True)
 
 
 def per_notebook(manifests: list[dict]) -> dict[str, list[float]]:
@@ -116,57 +116,48 @@ def main() -> None:
     config, cli = playbook_api()
     rep = Report("playbook_run", "`playbook_run.py` — the whole demo playbook (`make report`), per notebook",
                  packages=("pymc", "pymc-marketing", "nutpie", "papermill", "nbclient"))
-    after_cmd = [str(cli), "run", "--quiet", "--jobs", str(args.jobs)]
-    before_cmd = [str(cli), "run", "--quiet"] + (["--jobs", str(args.before_jobs)] if args.before_jobs > 1 else [])
-    walls: dict[str, list[float]] = {"before": [], "after": []}
-    manifests: dict[str, list[dict]] = {"before": [], "after": []}
-    codes: dict[str, list[int]] = {"before": [], "after": []}
+    cmds = {"before": [str(cli), "run", "--quiet"] + (["--jobs", str(args.before_jobs)] if args.before_jobs > 1 else []),
+            "after": [str(cli), "run", "--quiet", "--jobs", str(args.jobs)]}
+    shown = {side: " ".join(["playbook", *cmd[1:]]) for side, cmd in cmds.items()}
+    timed: dict[str, list[tuple[float, dict, int]]] = {"before": [], "after": []}  # per side: (wall s, manifest, exit code) of each timed run
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         tree = baseline_tree(args.before, tmp / "before") if args.before != "none" else None
-        before_env = {**os.environ, "PYTHONPATH": str(tree)} if tree else None  # the baseline's package, notebooks and demo data
+        envs = {"before": {**os.environ, "PYTHONPATH": str(tree)} if tree else None, "after": None}  # the baseline's package, notebooks, data
         sides = (["before"] if tree else []) + ["after"]
         try:
             for i in range(args.repeats + 1):  # run 0 is the warm-up of each side (numba and PyTensor caches, file cache)
                 for side in sides:
-                    cmd, env = (before_cmd, before_env) if side == "before" else (after_cmd, None)
-                    wall, manifest, proc = run_once(cmd, tmp / f"{side}{i}", env)
+                    wall, manifest, proc = run_once(cmds[side], tmp / f"{side}{i}", envs[side])
                     what = "warm-up" if i == 0 else f"run {i}/{args.repeats}"
                     print(f"  {side} {what}: {wall:.1f} s (exit code {proc.returncode})", flush=True)
                     if i:
-                        walls[side].append(wall)
-                        manifests[side].append(manifest)
-                        codes[side].append(proc.returncode)
+                        timed[side].append((wall, manifest, proc.returncode))
         finally:
             if tree:
                 remove_tree(tree)
-    median = {side: statistics.median(w) for side, w in walls.items() if w}
-    spread = {side: f"{min(w):.0f}–{max(w):.0f}" for side, w in walls.items() if w}
+    walls = {side: [w for w, _, _ in runs] for side, runs in timed.items() if runs}
+    median = {side: statistics.median(w) for side, w in walls.items()}
     if "before" in median:
         rep.add(f"Side by side in this script: the **before** is commit `{args.before}` (the playbook when the benchmark suite landed, "
-                f"before the speed-ups), run as its `make report` did (`{' '.join(['playbook', *before_cmd[1:]])}`, its own "
-                f"notebooks and demo data); the **after** is this checkout, run as `make report` does now "
-                f"(`{' '.join(['playbook', *after_cmd[1:]])}`). One untimed warm-up run of each, then {args.repeats} timed runs "
-                "of each, alternating; wall seconds of the whole run (execution, rendering, the brief, publishing).")
+                f"before the speed-ups), run as its `make report` did (`{shown['before']}`, its own notebooks and demo data); the "
+                f"**after** is this checkout, run as `make report` does now (`{shown['after']}`). One untimed warm-up run of each, then "
+                f"{args.repeats} timed runs of each, alternating; wall seconds of the whole run (execution, rendering, the brief, publishing).")
         rep.add()
         rep.table(["side", "command", "exit codes", "wall s (median)", "min–max s", "before / after"], [
-            ["before", f"`{' '.join(['playbook', *before_cmd[1:]])}` at `{args.before}`", ", ".join(map(str, codes["before"])),
-             f"**{median['before']:.0f}**", spread["before"], ""],
-            ["after", f"`{' '.join(['playbook', *after_cmd[1:]])}`", ", ".join(map(str, codes["after"])), f"**{median['after']:.0f}**",
-             spread["after"], f"**{ratio(median['before'], median['after'])}**"],
-        ])
-        b, a = per_notebook(manifests["before"]), per_notebook(manifests["after"])
+            [side, f"`{shown[side]}`" + (f" at `{args.before}`" if side == "before" else ""), ", ".join(str(c) for _, _, c in timed[side]),
+             f"**{median[side]:.0f}**", f"{min(walls[side]):.0f}–{max(walls[side]):.0f}",
+             f"**{ratio(median['before'], median['after'])}**" if side == "after" else ""]
+            for side in ("before", "after")])
+        b, a = ({nb: statistics.median(d) for nb, d in per_notebook([m for _, m, _ in timed[side]]).items()} for side in ("before", "after"))
         rep.add("Per notebook: median `duration_s` in the manifests of the timed runs (execution + rendering; under `--jobs 2` two "
                 "notebooks share the 2 cores, so a notebook's own time is longer than alone).")
         rep.add()
         rep.table(["notebook", "before s", "after s", "before / after"],
-                  [[nb, secs(statistics.median(b[nb])) if nb in b else "", secs(statistics.median(a[nb])) if nb in a else "",
-                    ratio(statistics.median(b[nb]), statistics.median(a[nb])) if nb in b and nb in a else ""]
+                  [[nb, secs(b[nb]) if nb in b else "", secs(a[nb]) if nb in a else "", ratio(b[nb], a[nb]) if nb in b and nb in a else ""]
                    for nb in dict.fromkeys([*a, *b])])
     # the after's median run, per notebook, with kernel start and imports timed apart
-    runs = manifests["after"]
-    order = sorted(range(len(runs)), key=lambda k: walls["after"][k])
-    manifest, wall, code = runs[order[len(order) // 2]], walls["after"][order[len(order) // 2]], codes["after"][order[len(order) // 2]]
+    wall, manifest, code = sorted(timed["after"], key=lambda run: run[0])[len(timed["after"]) // 2]
     nb_dir = Path(config.__file__).resolve().parent.parent / "notebooks"
     rows, total_start, total_nb = [], 0.0, 0.0
     for r in manifest["notebooks"]:
@@ -186,7 +177,7 @@ def main() -> None:
     rows.append(["**all succeeded notebooks**", "", f"**{secs(total_nb)}**", f"**{secs(total_start)}**", f"**{secs(total_nb - total_start)}**",
                  f"{total_start / total_nb:.0%}" if total_nb else ""])
     run = manifest["run"]
-    rep.add(f"The after's median run, `{' '.join(['playbook', *after_cmd[1:]])}` (exit code {code}, executor {run.get('executor')}, "
+    rep.add(f"The after's median run, `{shown['after']}` (exit code {code}, executor {run.get('executor')}, "
             f"waves {run.get('waves')}): **{wall:.0f} s** wall (manifest `duration_s` {run.get('duration_s', float('nan')):.0f} s). "
             f"Per notebook: its `duration_s` in the manifest; kernel start + imports = a fresh `{config.KERNEL_NAME}` kernel running "
             f"only the notebook's import lines, median of {args.startup_repeats}, timed after the runs; work = the difference "
