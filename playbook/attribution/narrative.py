@@ -20,6 +20,19 @@ from playbook.report import Tile
 if TYPE_CHECKING:  # pragma: no cover
     from playbook.attribution import AttributionResult
 
+#: Names of the funnel's steps and of the attribution models, as the report's charts, tables and sentences say them.
+STAGE_LABELS = {"clicks": "impression → click", "signups": "click → sign-up", "orders": "sign-up → order"}
+MODEL_LABELS = {
+    "first_touch": "First touch",
+    "last_touch": "Last touch",
+    "linear": "Linear",
+    "time_decay": "Time decay",
+    "position_based": "Position based",
+    "markov": "Markov",
+    "shapley": "Shapley",
+    "mmm": "MMM contribution",
+}
+
 #: Last touch and the data-driven models "agree" on a channel when their shares differ by less than this.
 SHIFT_MIN = 0.02
 #: A channel is a closer (opener) when last touch gives it more (less) credit than first touch, by at least this share.
@@ -98,8 +111,6 @@ def leak_finding(r: AttributionResult) -> str:
 
 
 def _leak_steps(r: AttributionResult) -> pd.Series:
-    from playbook.attribution.plots import STAGE_LABELS
-
     per = r.funnel.dropoffs[r.funnel.dropoffs["channel"] != F.ALL].set_index("channel")
     return per["to_stage"].map(STAGE_LABELS).value_counts()
 

@@ -16,18 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from playbook import fmt, theme
-
-STAGE_LABELS = {"clicks": "impression → click", "signups": "click → sign-up", "orders": "sign-up → order"}
-MODEL_LABELS = {
-    "first_touch": "First touch",
-    "last_touch": "Last touch",
-    "linear": "Linear",
-    "time_decay": "Time decay",
-    "position_based": "Position based",
-    "markov": "Markov",
-    "shapley": "Shapley",
-    "mmm": "MMM contribution",
-}
+from playbook.attribution.narrative import MODEL_LABELS, STAGE_LABELS
 
 #: One fixed colour per attribution model (Okabe & Ito), last touch in the muted "others" grey.
 MODEL_COLORS = {

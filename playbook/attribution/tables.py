@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from playbook import fmt
+from playbook.attribution.narrative import MODEL_LABELS
 
 if TYPE_CHECKING:  # pragma: no cover
     from playbook.attribution import AttributionResult
@@ -14,8 +15,6 @@ _PCT1 = "{:.1%}"
 
 def _model_headers(columns, suffix: str = "") -> dict[str, str]:
     """Human headers of attribution-model columns (``first_touch`` → ``First touch``), with ``suffix``."""
-    from playbook.attribution.plots import MODEL_LABELS
-
     return {c: MODEL_LABELS.get(c, c.replace("_", " ").capitalize()) + suffix for c in columns}
 
 
