@@ -20,8 +20,8 @@ automatic extension if one ran); the rest of ``analyze`` (posterior predictive, 
 difference to the whole call.
 
 Each configuration is timed ``--repeats`` times (default 3, the median reported, as every comparison of
-``make bench``; pass 1 for a quicker look: one fit is 15–40 s and MCMC-dominated); the first call of the process also pays PyTensor's compilation cache warm-up, so a warm-up fit
-at small draws runs first.
+``make bench``; pass 1 for a quicker look: one fit is 15–40 s and MCMC-dominated); the first call of the
+process also pays PyTensor's compilation cache warm-up, so a warm-up fit at small draws runs first.
 
 Run:  python benchmarks/mmm_compare.py [--repeats 3] [--no-write]
 Do not run it while others need the machine.
